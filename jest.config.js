@@ -1,0 +1,20 @@
+// Native-ESM Jest: Nest 12 is ESM-only (see DESIGN-NOTES). swc strips types and emits
+// decorator metadata; `npm test` runs `tsc --noEmit` first because swc does not type-check.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', {
+      jsc: {
+        target: 'es2022',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+      },
+      module: { type: 'es6' },
+    }],
+  },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};
