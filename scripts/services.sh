@@ -21,6 +21,7 @@
 #   REDIS_PORT     default 6390
 #   FERRETDB_PORT  default 27018
 #   WAIT_TIMEOUT   seconds to wait for each port on start; default 60
+#   FERRETDB_LOG_LEVEL  debug|info|warn|error; default warn (log: $SERVICES_DIR/ferretdb.log)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +53,14 @@ port_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
+# proc_running PID: true if PID exists and is not a zombie (our parent may be
+# an init that reaps slowly, and kill -0 succeeds on zombies).
+proc_running() {
+  local state
+  state="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
 # pid_alive PIDFILE COMM: prints the pid and returns 0 if the pidfile names a
 # live process whose name is COMM (guards against stale pidfiles / pid reuse).
 pid_alive() {
@@ -59,7 +68,7 @@ pid_alive() {
   [[ -s "$pidfile" ]] || return 1
   pid="$(tr -dc '0-9' <"$pidfile")"
   [[ -n "$pid" ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  proc_running "$pid" || return 1
   [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm"* ]] || return 1
   echo "$pid"
 }
@@ -97,10 +106,10 @@ stop_pidfile() {
   log "$name: stopping (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 100; i++)); do # up to 10 s
-    kill -0 "$pid" 2>/dev/null || break
+    proc_running "$pid" || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if proc_running "$pid"; then
     log "$name: did not exit after SIGTERM, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.2
@@ -192,7 +201,7 @@ build_ferretdb() {
   mkdir -p "$(dirname "$FERRETDB_BIN")"
   log "ferretdb: building $FERRETDB_BIN (the first build compiles a pure-Go SQLite and takes minutes)"
   start=$SECONDS
-  (cd "$FERRETDB_SRC" && "$go" build -buildvcs=false -trimpath -o "$FERRETDB_BIN.tmp" .) >&2 \
+  (cd "$FERRETDB_SRC" && "$go" build -buildvcs=false -o "$FERRETDB_BIN.tmp" .) >&2 \
     || die "building tools/ferretdb failed"
   mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   log "ferretdb: built in $((SECONDS - start))s"
@@ -215,7 +224,7 @@ start_ferretdb() {
   nohup "$FERRETDB_BIN" \
     -listen-addr "$HOST:$FERRETDB_PORT" \
     -sqlite-dir "$FERRETDB_DATA" \
-    -log-level warn \
+    -log-level "${FERRETDB_LOG_LEVEL:-warn}" \
     >>"$FERRETDB_LOG" 2>&1 </dev/null &
   echo $! >"$FERRETDB_PIDFILE"
   wait_port ferretdb "$FERRETDB_PORT" "$FERRETDB_PIDFILE" ferretdb "$FERRETDB_LOG"

@@ -1,0 +1,52 @@
+/**
+ * Document storage for read models (SQLite embedded, MongoDB in production).
+ * Documents are plain JSON objects keyed by `_id`; `_pos` is the global position of the
+ * last event applied to the document, which is what makes redelivery harmless: a write
+ * lands only where the stored `_pos` is lower.
+ */
+import type { Position } from './event-store.js';
+
+export type Scalar = string | number | boolean | null;
+export type FieldCondition = Scalar | { $in: Scalar[] } | { $lt: number | string } | { $gt: number | string };
+/** Top-level fields only, all conditions ANDed: the subset both SQLite and FerretDB do well. */
+export type Filter = Record<string, FieldCondition>;
+
+export interface FindOptions {
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+}
+
+export interface Doc {
+  _id: string;
+  _pos: Position;
+  [field: string]: unknown;
+}
+
+export interface DocWrite {
+  collection: string;
+  doc: Doc;
+}
+
+export interface IndexSpec {
+  collection: string;
+  fields: Record<string, 1 | -1>;
+}
+
+export interface ReadModelStore {
+  get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<T[]>;
+  count(collection: string, filter: Filter): Promise<number>;
+  ensureIndexes(indexes: IndexSpec[]): Promise<void>;
+
+  /** The checkpoint of a projector (name includes its version), null before its first batch. */
+  checkpoint(projector: string): Promise<Position | null>;
+  /**
+   * Writes documents, each only if its `_pos` is newer than the stored one, then the
+   * checkpoint. Embedded: one transaction. Elsewhere the checkpoint is written last, so a
+   * crash in between only causes redelivery.
+   */
+  commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void>;
+  /** Removes collections and the checkpoint of a projector (used when an old version is dropped). */
+  drop(projector: string, collections: string[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,264 @@
+/**
+ * A guest's conversation and its support tickets (SPEC §2 "Ticket lifecycle").
+ * Pure: events, state, evolve, and one decide function per command. Ids and clock values
+ * come in with the command so the same input always yields the same events.
+ */
+import { DomainError } from './errors.js';
+import type { ChatMode, LiveChatSettings, ClosureMessage } from './settings.js';
+
+export type TicketStatus = 'open' | 'assigned' | 'closed';
+export type SupportDeclineReason = 'request_support_chat_off' | 'chat_mode_not_hybrid' | 'ticket_already_active';
+export type SupportRequestOrigin = 'guest' | 'ai_detected';
+
+export interface Employee {
+  id: string;
+  name: string;
+}
+
+export type ConversationEvent =
+  | { type: 'ConversationStarted'; data: { conversationId: string; propertyId: string; guestName: string; at: string } }
+  | { type: 'GuestMessagePosted'; data: { messageId: string; text: string; at: string } }
+  | { type: 'AiReplyPosted'; data: { messageId: string; text: string; inReplyTo: string; at: string } }
+  | {
+      type: 'SupportRequestDeclined';
+      data: { reasons: SupportDeclineReason[]; origin: SupportRequestOrigin; settings: LiveChatSettings; at: string };
+    }
+  | { type: 'TicketOpened'; data: { ticketId: string; origin: SupportRequestOrigin; at: string } }
+  | { type: 'TicketTakenOver'; data: { ticketId: string; employeeId: string; employeeName: string; at: string } }
+  | {
+      type: 'EmployeeReplied';
+      data: { ticketId: string; messageId: string; employeeId: string; employeeName: string; text: string; at: string };
+    }
+  | { type: 'TicketClosed'; data: { ticketId: string; employeeId: string; at: string } }
+  | { type: 'ClosureMessageSent'; data: { ticketId: string; messageId: string; employeeId: string; text: string; at: string } }
+  | { type: 'AiRepliesResumed'; data: { ticketId: string; chatMode: ChatMode; at: string } };
+
+export type ConversationEventType = ConversationEvent['type'];
+
+export interface Ticket {
+  id: string;
+  status: TicketStatus;
+  ownerId: string | null;
+  ownerName: string | null;
+  openedAt: string;
+}
+
+export interface Conversation {
+  id: string;
+  propertyId: string;
+  guestName: string;
+  startedAt: string;
+  /** The current or most recent ticket; a closed one stays here until a new request opens another. */
+  ticket: Ticket | null;
+  /** Ids of guest messages the AI has answered, so a redelivered message is never answered twice. */
+  answeredGuestMessages: ReadonlySet<string>;
+}
+
+export type ConversationState = Conversation | null;
+
+export const conversationStream = (conversationId: string) => `conversation-${conversationId}`;
+
+export const isTicketActive = (c: Conversation) => c.ticket !== null && c.ticket.status !== 'closed';
+
+export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
+  if (event.type === 'ConversationStarted') {
+    const d = event.data;
+    return {
+      id: d.conversationId,
+      propertyId: d.propertyId,
+      guestName: d.guestName,
+      startedAt: d.at,
+      ticket: null,
+      answeredGuestMessages: new Set(),
+    };
+  }
+  if (state === null) return state;
+  switch (event.type) {
+    case 'TicketOpened':
+      return {
+        ...state,
+        ticket: { id: event.data.ticketId, status: 'open', ownerId: null, ownerName: null, openedAt: event.data.at },
+      };
+    case 'TicketTakenOver':
+      return state.ticket
+        ? {
+            ...state,
+            ticket: { ...state.ticket, status: 'assigned', ownerId: event.data.employeeId, ownerName: event.data.employeeName },
+          }
+        : state;
+    case 'TicketClosed':
+      return state.ticket ? { ...state, ticket: { ...state.ticket, status: 'closed' } } : state;
+    case 'AiReplyPosted':
+      return { ...state, answeredGuestMessages: new Set([...state.answeredGuestMessages, event.data.inReplyTo]) };
+    case 'GuestMessagePosted':
+    case 'SupportRequestDeclined':
+    case 'EmployeeReplied':
+    case 'ClosureMessageSent':
+    case 'AiRepliesResumed':
+      return state;
+  }
+}
+
+export const fold = (events: readonly ConversationEvent[], initial: ConversationState = null) =>
+  events.reduce<ConversationState>(evolve, initial);
+
+function existing(state: ConversationState): Conversation {
+  if (state === null) throw new DomainError('not_found', 'conversation_not_found', 'Conversation not found');
+  return state;
+}
+
+// ---- decisions -------------------------------------------------------------------------
+
+export function startConversation(
+  state: ConversationState,
+  cmd: { conversationId: string; propertyId: string; guestName: string; at: string },
+): ConversationEvent[] {
+  if (state !== null) {
+    throw new DomainError('conflict', 'conversation_exists', 'Conversation already exists', { conversationId: state.id });
+  }
+  return [{ type: 'ConversationStarted', data: cmd }];
+}
+
+export function postGuestMessage(
+  state: ConversationState,
+  cmd: { messageId: string; text: string; at: string },
+): ConversationEvent[] {
+  existing(state);
+  return [{ type: 'GuestMessagePosted', data: cmd }];
+}
+
+/**
+ * A ticket opens only if Request Support Chat is on AND the mode is hybrid, and no ticket is
+ * active. Otherwise the request is still recorded, with every reason it did not open one.
+ */
+export function requestSupport(
+  state: ConversationState,
+  cmd: { ticketId: string; origin: SupportRequestOrigin; settings: LiveChatSettings; at: string },
+): ConversationEvent[] {
+  const conversation = existing(state);
+  const reasons: SupportDeclineReason[] = [];
+  if (!cmd.settings.requestSupportChat) reasons.push('request_support_chat_off');
+  if (cmd.settings.chatMode !== 'hybrid') reasons.push('chat_mode_not_hybrid');
+  if (isTicketActive(conversation)) reasons.push('ticket_already_active');
+  if (reasons.length > 0) {
+    return [
+      {
+        type: 'SupportRequestDeclined',
+        data: {
+          reasons,
+          origin: cmd.origin,
+          settings: { requestSupportChat: cmd.settings.requestSupportChat, chatMode: cmd.settings.chatMode },
+          at: cmd.at,
+        },
+      },
+    ];
+  }
+  return [{ type: 'TicketOpened', data: { ticketId: cmd.ticketId, origin: cmd.origin, at: cmd.at } }];
+}
+
+/** Whether AVA may answer the guest now: never while a ticket is open or assigned, never in `off` mode. */
+export function aiMayAnswer(conversation: Conversation, chatMode: ChatMode): boolean {
+  return chatMode !== 'off' && !isTicketActive(conversation);
+}
+
+/** An AI reply that is no longer wanted (a ticket opened meanwhile, mode switched off) is dropped, not refused. */
+export function postAiReply(
+  state: ConversationState,
+  cmd: { messageId: string; text: string; inReplyTo: string; chatMode: ChatMode; at: string },
+): ConversationEvent[] {
+  const conversation = existing(state);
+  if (!aiMayAnswer(conversation, cmd.chatMode)) return [];
+  if (conversation.answeredGuestMessages.has(cmd.inReplyTo)) return [];
+  return [{ type: 'AiReplyPosted', data: { messageId: cmd.messageId, text: cmd.text, inReplyTo: cmd.inReplyTo, at: cmd.at } }];
+}
+
+export function takeOver(state: ConversationState, cmd: { employee: Employee; at: string }): ConversationEvent[] {
+  const { ticket } = existing(state);
+  if (ticket === null || ticket.status === 'closed') {
+    throw new DomainError('conflict', 'no_open_ticket', 'There is no open ticket to take over', {
+      ticketStatus: ticket?.status ?? 'none',
+    });
+  }
+  if (ticket.status === 'assigned') {
+    const mine = ticket.ownerId === cmd.employee.id;
+    throw new DomainError(
+      'conflict',
+      mine ? 'already_assigned_to_you' : 'already_assigned',
+      mine ? 'You already own this ticket' : `Ticket already taken over by ${ticket.ownerName}`,
+      { ticketStatus: 'assigned', owner: { id: ticket.ownerId, name: ticket.ownerName } },
+    );
+  }
+  return [
+    {
+      type: 'TicketTakenOver',
+      data: { ticketId: ticket.id, employeeId: cmd.employee.id, employeeName: cmd.employee.name, at: cmd.at },
+    },
+  ];
+}
+
+/** Reply and close share one rule: only the owner of an ASSIGNED ticket. */
+function ownedTicket(state: ConversationState, employeeId: string): Ticket {
+  const { ticket } = existing(state);
+  if (ticket === null || ticket.status === 'closed') {
+    throw new DomainError('conflict', 'no_active_ticket', 'There is no active ticket in this conversation', {
+      ticketStatus: ticket?.status ?? 'none',
+    });
+  }
+  if (ticket.status === 'open') {
+    throw new DomainError('conflict', 'take_over_first', 'The ticket is open: take it over first', { ticketStatus: 'open' });
+  }
+  if (ticket.ownerId !== employeeId) {
+    throw new DomainError('forbidden', 'assigned_to_another_employee', `Ticket is assigned to ${ticket.ownerName}`, {
+      ticketStatus: 'assigned',
+      owner: { id: ticket.ownerId, name: ticket.ownerName },
+    });
+  }
+  return ticket;
+}
+
+export function reply(
+  state: ConversationState,
+  cmd: { employee: Employee; messageId: string; text: string; at: string },
+): ConversationEvent[] {
+  const ticket = ownedTicket(state, cmd.employee.id);
+  return [
+    {
+      type: 'EmployeeReplied',
+      data: {
+        ticketId: ticket.id,
+        messageId: cmd.messageId,
+        employeeId: cmd.employee.id,
+        employeeName: cmd.employee.name,
+        text: cmd.text,
+        at: cmd.at,
+      },
+    },
+  ];
+}
+
+/** Close, then the owner's closure message (if enabled) in AVA's name, then AI resumes if the mode allows. */
+export function close(
+  state: ConversationState,
+  cmd: { employee: Employee; closureMessage: ClosureMessage; closureMessageId: string; chatMode: ChatMode; at: string },
+): ConversationEvent[] {
+  const ticket = ownedTicket(state, cmd.employee.id);
+  const events: ConversationEvent[] = [
+    { type: 'TicketClosed', data: { ticketId: ticket.id, employeeId: cmd.employee.id, at: cmd.at } },
+  ];
+  if (cmd.closureMessage.enabled && cmd.closureMessage.text.length > 0) {
+    events.push({
+      type: 'ClosureMessageSent',
+      data: {
+        ticketId: ticket.id,
+        messageId: cmd.closureMessageId,
+        employeeId: cmd.employee.id,
+        text: cmd.closureMessage.text,
+        at: cmd.at,
+      },
+    });
+  }
+  if (cmd.chatMode === 'ai_only' || cmd.chatMode === 'hybrid') {
+    events.push({ type: 'AiRepliesResumed', data: { ticketId: ticket.id, chatMode: cmd.chatMode, at: cmd.at } });
+  }
+  return events;
+}

@@ -1,0 +1,18 @@
+/**
+ * A rule of SPEC §2 said no. `code` is stable for clients; `kind` decides the HTTP status
+ * at the edge (the domain knows nothing of HTTP): conflict → 409, forbidden → 403,
+ * not_found → 404.
+ */
+export type DomainErrorKind = 'conflict' | 'forbidden' | 'not_found' | 'invalid';
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
