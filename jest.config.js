@@ -16,5 +16,7 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   maxWorkers: 2,
 };
