@@ -191,7 +191,7 @@ export class SqliteEventStore implements EventStore {
       handle,
       signal,
       readAll: (from, limit) => this.readAll(from, limit),
-      waitForAppend: (ms) => this.waitForAppend(ms),
+      waitForAppend: () => this.waitForAppend(),
     });
   }
 

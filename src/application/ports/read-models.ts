@@ -19,7 +19,6 @@ export interface FindOptions {
 export interface Doc {
   _id: string;
   _pos: Position;
-  [field: string]: unknown;
 }
 
 export interface DocWrite {

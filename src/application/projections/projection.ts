@@ -6,8 +6,6 @@ import type { ChangeEntry } from '../ports/change-feed.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { Doc, IndexSpec } from '../ports/read-models.js';
 
-export type DocBody = Omit<Doc, '_pos'>;
-
 export interface ProjectionContext {
   /** The document as this batch left it, or as stored. */
   get<T extends Doc>(collection: string, id: string): Promise<T | null>;
@@ -15,7 +13,7 @@ export interface ProjectionContext {
    * Applies `change` to one document unless the current event was already applied to it
    * (`_pos` guard). Returning null leaves the document as it is.
    */
-  update<T extends Doc>(collection: string, id: string, change: (doc: T | null) => DocBody | null): Promise<T | null>;
+  update<T extends Doc>(collection: string, id: string, change: (doc: T | null) => Omit<T, '_pos'> | null): Promise<T | null>;
   /** A change for SSE clients; its id is derived from the event position. */
   publish(entry: Omit<ChangeEntry, 'id'>): void;
 }

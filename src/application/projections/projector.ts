@@ -7,7 +7,7 @@ import { Logger } from '@nestjs/common';
 import type { ChangeEntry, ChangeFeed } from '../ports/change-feed.js';
 import type { EventStore, Position, StoredEvent } from '../ports/event-store.js';
 import type { Doc, DocWrite, ReadModelStore } from '../ports/read-models.js';
-import { type DocBody, type Projection, type ProjectionContext, checkpointName, physicalCollection } from './projection.js';
+import { type Projection, type ProjectionContext, checkpointName, physicalCollection } from './projection.js';
 
 export class Projector {
   private readonly logger: Logger;
@@ -62,7 +62,7 @@ export class Projector {
           const physical = this.collection(collection);
           return ((pending.get(key(physical, id)) as T | undefined) ?? (await this.store.get<T>(physical, id))) ?? null;
         },
-        update: async <T extends Doc>(collection: string, id: string, change: (doc: T | null) => DocBody | null) => {
+        update: async <T extends Doc>(collection: string, id: string, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
           const current = await ctx.get<T>(collection, id);
           if (current && current._pos >= event.position) return current;
           const next = change(current);

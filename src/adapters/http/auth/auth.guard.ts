@@ -1,0 +1,65 @@
+/**
+ * Every /v1 route needs a token except those marked @Public(). @Audience() says who may call
+ * (employees, guests), @AdminOnly() restricts to admins, @StreamRoute() accepts a stream token
+ * (also from `?access_token=`, since EventSource cannot send headers).
+ */
+import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from './principal.js';
+import { InvalidTokenError, TokenService } from './token.service.js';
+
+const PUBLIC = 'auth:public';
+const AUDIENCE = 'auth:audience';
+const ADMIN_ONLY = 'auth:admin';
+const STREAM = 'auth:stream';
+
+export const Public = () => SetMetadata(PUBLIC, true);
+export const Audience = (audience: Principal['kind']) => SetMetadata(AUDIENCE, audience);
+export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
+export const StreamRoute = () => SetMetadata(STREAM, true);
+
+type AuthedRequest = FastifyRequest & { principal?: Principal };
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  return ctx.switchToHttp().getRequest<AuthedRequest>().principal;
+});
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const meta = <T>(key: string) => this.reflector.getAllAndOverride<T>(key, [context.getHandler(), context.getClass()]);
+    if (meta<boolean>(PUBLIC)) return true;
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const isStream = meta<boolean>(STREAM) ?? false;
+
+    const header = req.headers.authorization;
+    let token: string | undefined;
+    if (header?.startsWith('Bearer ')) token = header.slice(7).trim();
+    else if (isStream) token = (req.query as Record<string, string | undefined>).access_token;
+    if (!token) throw new UnauthorizedException('Missing bearer token');
+
+    let verified;
+    try {
+      verified = await this.tokens.verify(token);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw new UnauthorizedException(`Invalid token: ${error.message}`);
+      throw error;
+    }
+    if (verified.scope === 'stream' && !isStream) throw new UnauthorizedException('A stream token only opens event streams');
+
+    const audience = meta<Principal['kind']>(AUDIENCE);
+    const p = verified.principal;
+    if (audience && p.kind !== audience) throw new ForbiddenException(`This endpoint is for ${audience}s`);
+    if (meta<boolean>(ADMIN_ONLY) && (p.kind !== 'employee' || p.role !== 'admin')) {
+      throw new ForbiddenException('Only an admin may do this');
+    }
+    req.principal = p;
+    return true;
+  }
+}

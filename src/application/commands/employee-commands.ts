@@ -1,0 +1,105 @@
+/** What an employee changes about themselves: personal settings, alerts read. */
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { DomainError } from '../../domain/errors.js';
+import {
+  DEFAULT_PERSONAL_SETTINGS,
+  type EmployeeEvent,
+  type PersonalSettings,
+  decidePersonalSettings,
+  employeeStream,
+  evolvePersonalSettings,
+} from '../../domain/settings.js';
+import type { EventStore, Position } from '../ports/event-store.js';
+import type { ReadModelStore } from '../ports/read-models.js';
+import { EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
+import { type AlertDoc, ALERTS, alertsProjection } from '../projections/alerts.projection.js';
+import { physicalCollection } from '../projections/projection.js';
+import { runDecision } from './run-decision.js';
+
+export interface PersonalSettingsResult {
+  settings: PersonalSettings;
+  position: Position | null;
+}
+
+export type PersonalSettingsChange = Partial<Omit<PersonalSettings, 'closureMessage'>> & {
+  closureMessage?: Partial<PersonalSettings['closureMessage']>;
+};
+
+export class ChangePersonalSettings extends Command<PersonalSettingsResult> {
+  constructor(
+    readonly propertyId: string,
+    readonly employeeId: string,
+    readonly change: PersonalSettingsChange,
+    readonly commandId: string,
+    readonly at: string,
+  ) {
+    super();
+  }
+}
+
+export class MarkAlertRead extends Command<{ position: Position | null }> {
+  constructor(
+    readonly propertyId: string,
+    readonly employeeId: string,
+    readonly alertId: string,
+    readonly commandId: string,
+    readonly at: string,
+  ) {
+    super();
+  }
+}
+
+const employeeDecision = (propertyId: string, employeeId: string, commandId: string) => ({
+  streamId: employeeStream(propertyId, employeeId),
+  initial: DEFAULT_PERSONAL_SETTINGS,
+  evolve: evolvePersonalSettings,
+  metadata: { propertyId, commandId, actor: { kind: 'employee' as const, id: employeeId } },
+});
+
+@CommandHandler(ChangePersonalSettings)
+export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePersonalSettings> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute(cmd: ChangePersonalSettings): Promise<PersonalSettingsResult> {
+    const result = await runDecision<PersonalSettings, EmployeeEvent>(this.store, {
+      ...employeeDecision(cmd.propertyId, cmd.employeeId, cmd.commandId),
+      decide: (state) => {
+        const next: PersonalSettings = {
+          incomingSupportRequests: cmd.change.incomingSupportRequests ?? state.incomingSupportRequests,
+          assignedChatActivity: cmd.change.assignedChatActivity ?? state.assignedChatActivity,
+          closureMessage: { ...state.closureMessage, ...cmd.change.closureMessage },
+        };
+        if (next.closureMessage.enabled && next.closureMessage.text.trim().length === 0) {
+          throw new DomainError('invalid', 'closure_message_text_required', 'An enabled closure message needs a text', {
+            field: 'closureMessage.text',
+          });
+        }
+        return decidePersonalSettings(state, next, cmd.employeeId, cmd.at);
+      },
+    });
+    return { settings: result.state, position: result.position };
+  }
+}
+
+@CommandHandler(MarkAlertRead)
+export class MarkAlertReadHandler implements ICommandHandler<MarkAlertRead> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
+  ) {}
+
+  async execute(cmd: MarkAlertRead): Promise<{ position: Position | null }> {
+    // Alerts exist only as a read model; an unknown or foreign id is a 404, not an event.
+    const alert = await this.readModels.get<AlertDoc>(physicalCollection(ALERTS, alertsProjection.version), cmd.alertId);
+    if (!alert || alert.propertyId !== cmd.propertyId || alert.employeeId !== cmd.employeeId) {
+      throw new DomainError('not_found', 'alert_not_found', 'Alert not found');
+    }
+    const result = await runDecision<PersonalSettings, EmployeeEvent>(this.store, {
+      ...employeeDecision(cmd.propertyId, cmd.employeeId, cmd.commandId),
+      decide: () =>
+        alert.read ? [] : [{ type: 'AlertMarkedRead', data: { alertId: cmd.alertId, employeeId: cmd.employeeId, at: cmd.at } }],
+    });
+    return { position: result.position };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The one way commands change state: load the stream, fold it, decide, append with the exact
+ * expected revision. A concurrency conflict means someone else appended in between: re-read
+ * and decide again (bounded), so only a real rule violation reaches the client.
+ *
+ * Event ids derive from the command id, and a command whose events are already in the stream
+ * is answered from them: a retried command is a no-op.
+ */
+import { v5 as uuidv5 } from 'uuid';
+import {
+  type EventMetadata,
+  type EventStore,
+  type Position,
+  type StoredEvent,
+  WrongExpectedVersionError,
+} from '../ports/event-store.js';
+
+const EVENT_ID_NAMESPACE = 'b8a4c1d2-3e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const MAX_ATTEMPTS = 20;
+
+export interface DomainEvent {
+  type: string;
+  data: object;
+}
+
+export interface Decision<S, E extends DomainEvent> {
+  streamId: string;
+  initial: S;
+  evolve: (state: S, event: E) => S;
+  /** Throws DomainError on a rule violation; [] means nothing to record. */
+  decide: (state: S) => E[];
+  metadata: EventMetadata;
+}
+
+export interface DecisionResult<S, E> {
+  state: S;
+  /** Events this command produced (also when answered from a previous identical attempt). */
+  events: E[];
+  /** Position of the command's last event, or of the stream's last event when nothing was appended. */
+  position: Position | null;
+  replayed: boolean;
+}
+
+export const eventId = (commandId: string, index: number) => uuidv5(`${commandId}:${index}`, EVENT_ID_NAMESPACE);
+
+/** A stable id derived from a command id, e.g. for the message a reply creates. */
+export const derivedId = (commandId: string, purpose: string) => uuidv5(`${commandId}:${purpose}`, EVENT_ID_NAMESPACE);
+
+export function foldStored<S, E extends DomainEvent>(history: StoredEvent[], initial: S, evolve: (s: S, e: E) => S): S {
+  return history.reduce<S>((s, e) => evolve(s, { type: e.type, data: e.data } as E), initial);
+}
+
+export async function runDecision<S, E extends DomainEvent>(
+  store: EventStore,
+  d: Decision<S, E>,
+): Promise<DecisionResult<S, E>> {
+  for (let attempt = 1; ; attempt++) {
+    const history = await store.readStream(d.streamId);
+    const state = foldStored(history, d.initial, d.evolve);
+
+    const earlier = history.filter((e) => e.metadata.commandId === d.metadata.commandId);
+    if (earlier.length > 0) {
+      return {
+        state,
+        events: earlier.map((e) => ({ type: e.type, data: e.data }) as E),
+        position: earlier[earlier.length - 1]!.position,
+        replayed: true,
+      };
+    }
+
+    const events = d.decide(state);
+    const last = history[history.length - 1];
+    if (events.length === 0) return { state, events, position: last?.position ?? null, replayed: false };
+
+    try {
+      const result = await store.append(
+        d.streamId,
+        events.map((e, i) => ({ id: eventId(d.metadata.commandId, i), type: e.type, data: e.data, metadata: d.metadata })),
+        last === undefined ? 'no_stream' : last.revision,
+      );
+      return { state: events.reduce(d.evolve, state), events, position: result.position, replayed: false };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError) || attempt >= MAX_ATTEMPTS) throw error;
+      // Lost a race: someone appended in between. Decide again on the new state.
+      await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
+    }
+  }
+}

@@ -1,0 +1,5 @@
+/** Injection tokens for the ports (interfaces vanish at run time, so Nest needs these). */
+export const EVENT_STORE = Symbol('EventStore');
+export const READ_MODELS = Symbol('ReadModelStore');
+export const CHANGE_FEED = Symbol('ChangeFeed');
+export const AI_RESPONDER = Symbol('AiResponder');
