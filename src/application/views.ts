@@ -3,6 +3,7 @@
  * computed for the viewer (SPEC §2 "Badges"), so SSE payloads and REST answers agree.
  */
 import { actionsFor, badgeFor } from '../domain/badges.js';
+import type { Conversation } from '../domain/conversation.js';
 import type { ConversationDoc } from './projections/inbox.projection.js';
 
 export type ConversationSnapshot = Omit<ConversationDoc, '_id' | '_pos' | 'status' | 'ownerId' | 'activitySeq'> & {
@@ -31,5 +32,18 @@ export function guestConversationView(snapshot: ConversationSnapshot) {
     aiActive: snapshot.aiActive,
     lastActivityAt: snapshot.lastActivityAt,
     position: snapshot.position,
+  };
+}
+
+/** A command's answer is built from the write model it just decided on: no projection lag. */
+export function commandConversationView(c: Conversation, viewerId: string) {
+  return {
+    id: c.id,
+    propertyId: c.propertyId,
+    guestName: c.guestName,
+    startedAt: c.startedAt,
+    ticket: c.ticket,
+    badge: badgeFor(c.ticket, viewerId),
+    actions: actionsFor(c.ticket, viewerId),
   };
 }

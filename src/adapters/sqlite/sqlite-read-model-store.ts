@@ -144,11 +144,15 @@ function compileFilter(filter: Filter): { where: string; params: unknown[] } {
       clauses.push(`${column} = ?`);
       params.push(sqlValue(condition));
     } else if ('$in' in condition) {
-      if (condition.$in.length === 0) clauses.push('0');
-      else {
-        clauses.push(`${column} IN (${condition.$in.map(() => '?').join(', ')})`);
-        params.push(...condition.$in.map(sqlValue));
+      // `x IN (NULL)` is never true in SQL: null (= missing, as with equality) is matched apart.
+      const values = condition.$in.filter((v) => v !== null);
+      const alternatives: string[] = [];
+      if (values.length > 0) {
+        alternatives.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+        params.push(...values.map(sqlValue));
       }
+      if (values.length < condition.$in.length) alternatives.push(`${column} IS NULL`);
+      clauses.push(alternatives.length === 0 ? '0' : `(${alternatives.join(' OR ')})`);
     } else if ('$lt' in condition) {
       clauses.push(`${column} < ?`);
       params.push(condition.$lt);

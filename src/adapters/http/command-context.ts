@@ -1,0 +1,29 @@
+/**
+ * Per-request command identity. With an `Idempotency-Key` header the command id is derived
+ * from it (scoped to the caller), so a retry is answered from the events the first attempt
+ * appended and appends nothing; without one every request is a new command.
+ */
+import { BadRequestException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { v5 as uuidv5 } from 'uuid';
+import type { Principal } from './auth/principal.js';
+
+const NAMESPACE = '0c6f8f0e-54a4-4d0e-a7a4-3c2f4f6e9b11';
+const KEY = /^[A-Za-z0-9_\-:.]{1,200}$/;
+
+export function commandId(req: FastifyRequest, principal: Principal | { kind: 'anonymous' }, route: string): string {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return randomUUID();
+  const key = Array.isArray(raw) ? raw[0]! : raw;
+  if (!KEY.test(key)) {
+    throw new BadRequestException({
+      message: 'Validation failed',
+      details: [{ field: 'Idempotency-Key', messages: ['Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 _ - : .'] }],
+    });
+  }
+  const who = principal.kind === 'employee' ? `e:${principal.propertyId}:${principal.id}` : principal.kind === 'guest' ? `g:${principal.conversationId}` : 'anon';
+  return uuidv5(`${who}|${route}|${key}`, NAMESPACE);
+}
+
+export const now = () => new Date().toISOString();

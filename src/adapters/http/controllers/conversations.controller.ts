@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyRequest } from 'fastify';
+import { CloseTicket } from '../../../application/commands/close-ticket.js';
+import type { ConversationCommandResult } from '../../../application/commands/conversation-decision.js';
+import { Reply } from '../../../application/commands/reply.js';
+import { TakeOver } from '../../../application/commands/take-over.js';
+import { InboxQueries } from '../../../application/queries/inbox.queries.js';
+import { ProjectionsService } from '../../../application/projections/projections.service.js';
+import { commandConversationView } from '../../../application/views.js';
+import { Audience, CurrentPrincipal } from '../auth/auth.guard.js';
+import type { EmployeePrincipal } from '../auth/principal.js';
+import { commandId, now } from '../command-context.js';
+import { MessageBody } from '../dto/bodies.js';
+import { ListConversationsQuery, ReadQuery, toPosition } from '../dto/queries.js';
+
+const uuid = new ParseUUIDPipe({ version: undefined });
+
+export function conversationAnswer(result: ConversationCommandResult, viewerId: string) {
+  return { conversation: commandConversationView(result.conversation, viewerId), position: result.position?.toString() ?? null };
+}
+
+@Controller('v1/conversations')
+@Audience('employee')
+export class ConversationsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly inbox: InboxQueries,
+    private readonly projections: ProjectionsService,
+  ) {}
+
+  @Get()
+  async list(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ListConversationsQuery) {
+    await this.projections.waitFor(['inbox'], toPosition(q.minPosition));
+    return this.inbox.list(me.propertyId, me.id, q.status ?? 'all', q.limit ?? 25, q.cursor ? Number(q.cursor) : null);
+  }
+
+  @Get(':id')
+  async get(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Query() q: ReadQuery) {
+    await this.projections.waitFor(['inbox'], toPosition(q.minPosition));
+    return this.inbox.forEmployee(me.propertyId, me.id, id);
+  }
+
+  @Post(':id/take-over')
+  @HttpCode(200)
+  async takeOver(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Req() req: FastifyRequest) {
+    const result = await this.commands.execute(
+      new TakeOver(id, me.propertyId, { id: me.id, name: me.name }, commandId(req, me, `take-over:${id}`), now()),
+    );
+    return conversationAnswer(result, me.id);
+  }
+
+  @Post(':id/messages')
+  async reply(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Body() body: MessageBody, @Req() req: FastifyRequest) {
+    const result = await this.commands.execute(
+      new Reply(id, me.propertyId, { id: me.id, name: me.name }, body.text, commandId(req, me, `reply:${id}`), now()),
+    );
+    const replied = result.events.find((e) => e.type === 'EmployeeReplied');
+    return {
+      ...conversationAnswer(result, me.id),
+      message: replied?.type === 'EmployeeReplied' ? { id: replied.data.messageId, text: replied.data.text, at: replied.data.at } : null,
+    };
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  async close(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Req() req: FastifyRequest) {
+    const result = await this.commands.execute(
+      new CloseTicket(id, me.propertyId, { id: me.id, name: me.name }, commandId(req, me, `close:${id}`), now()),
+    );
+    return {
+      ...conversationAnswer(result, me.id),
+      closureMessageSent: result.events.some((e) => e.type === 'ClosureMessageSent'),
+      aiRepliesResumed: result.events.some((e) => e.type === 'AiRepliesResumed'),
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import type { InboxFilter } from '../../../application/queries/inbox.queries.js';
+
+const POSITION = /^\d{1,19}$/;
+
+/** `minPosition`: the position a command answered with; the read waits (briefly) until it is applied. */
+export class ReadQuery {
+  @IsOptional() @Matches(POSITION, { message: 'minPosition must be a decimal event-log position' })
+  minPosition?: string;
+}
+
+export class ListConversationsQuery extends ReadQuery {
+  @IsOptional() @IsIn(['open', 'assigned', 'mine', 'closed', 'all'])
+  status?: InboxFilter;
+
+  @IsOptional() @Matches(/^\d{1,16}$/, { message: 'cursor must be the nextCursor of a previous page' })
+  cursor?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  limit?: number;
+}
+
+export class ListAlertsQuery extends ReadQuery {
+  @IsOptional() @IsIn(['true', 'false'])
+  unread?: 'true' | 'false';
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+}
+
+export class HistoryQuery {
+  @IsOptional() @IsISO8601({ strict: true })
+  at?: string;
+}
+
+export class StreamQuery {
+  @IsOptional()
+  access_token?: string;
+
+  @IsOptional() @Matches(/^\d{1,19}-\d{1,9}$/, { message: 'lastEventId must be an id from this stream' })
+  lastEventId?: string;
+}
+
+export const toPosition = (value: string | undefined): bigint | null => (value === undefined ? null : BigInt(value));

@@ -1,0 +1,72 @@
+/**
+ * One error shape for every failure: { statusCode, error, message, details? }. Domain rule
+ * violations map by kind; Fastify's own errors (body too large, bad JSON) keep their status.
+ */
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, type ValidationError } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+
+const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400 };
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+  details?: unknown;
+}
+
+export function errorBody(statusCode: number, message: string, extra: Partial<ErrorBody> = {}): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extra };
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500) this.logger.error(exception);
+    if (reply.sent || reply.raw.headersSent) return;
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) {
+      return errorBody(STATUS_BY_KIND[exception.kind], exception.message, { code: exception.code, details: exception.details });
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const res = exception.getResponse();
+      if (typeof res === 'object' && res !== null && 'details' in res) {
+        return errorBody(status, String((res as { message?: unknown }).message ?? exception.message), {
+          details: (res as { details: unknown }).details,
+        });
+      }
+      const message = typeof res === 'object' && res !== null && 'message' in res ? (res as { message: unknown }).message : exception.message;
+      return errorBody(status, Array.isArray(message) ? message.join('; ') : String(message));
+    }
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return errorBody(fastifyError.statusCode, fastifyError.message ?? 'Bad request', { code: fastifyError.code });
+    }
+    return errorBody(500, 'Internal server error');
+  }
+}
+
+/** class-validator errors flattened to [{ field: 'closureMessage.text', messages: [...] }]. */
+export function validationException(errors: ValidationError[]): BadRequestException {
+  const details: Array<{ field: string; messages: string[] }> = [];
+  const walk = (list: ValidationError[], prefix: string) => {
+    for (const e of list) {
+      const field = prefix ? `${prefix}.${e.property}` : e.property;
+      if (e.constraints) details.push({ field, messages: Object.values(e.constraints) });
+      if (e.children?.length) walk(e.children, field);
+    }
+  };
+  walk(errors, '');
+  return new BadRequestException({ message: 'Validation failed', details });
+}

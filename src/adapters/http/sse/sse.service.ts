@@ -1,0 +1,139 @@
+/**
+ * Server-Sent Events (SPEC §3). Ids are change-feed ids (log positions), payloads are state
+ * for the viewer. Resume: subscribe to live entries first, then replay everything after
+ * Last-Event-ID from the feed, then drain the live buffer skipping ids already sent — no
+ * loss, no duplicates. An id the feed no longer holds gets an explicit `reset` event.
+ *
+ * Written by hand on the raw response rather than Nest's @Sse(): @Sse numbers events per
+ * connection (meaningless for Last-Event-ID) and offers no control over buffering.
+ */
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ChangeEntry, type ChangeFeed, compareChangeIds } from '../../../application/ports/change-feed.js';
+import { CHANGE_FEED } from '../../../application/ports/tokens.js';
+import { type ConversationSnapshot, employeeConversationView, guestConversationView } from '../../../application/views.js';
+
+export type Audience =
+  | { kind: 'employee'; propertyId: string; employeeId: string }
+  | { kind: 'guest'; propertyId: string; conversationId: string };
+
+export const SSE_OPTIONS = Symbol('SseOptions');
+export interface SseOptions {
+  heartbeatMs: number;
+  /** A client that lets this much pile up unread is disconnected; it resumes with Last-Event-ID. */
+  maxBufferedBytes: number;
+}
+
+const REPLAY_PAGE = 500;
+
+@Injectable()
+export class SseService implements OnApplicationShutdown {
+  private readonly open_ = new Set<() => void>();
+
+  constructor(
+    @Inject(CHANGE_FEED) private readonly feed: ChangeFeed,
+    @Inject(SSE_OPTIONS) private readonly options: SseOptions,
+  ) {}
+
+  get connections(): number {
+    return this.open_.size;
+  }
+
+  async open(req: FastifyRequest, reply: FastifyReply, audience: Audience, lastEventIdQuery?: string): Promise<void> {
+    const header = req.headers['last-event-id'];
+    const requested = (Array.isArray(header) ? header[0] : header) ?? lastEventIdQuery;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+
+    let lastSent = '0-0';
+    let replaying = true;
+    const buffered: ChangeEntry[] = [];
+    let closed = false;
+
+    const write = (chunk: string) => {
+      if (closed) return;
+      res.write(chunk);
+      if (res.writableLength > this.options.maxBufferedBytes) close();
+    };
+    const send = (entry: ChangeEntry) => {
+      if (compareChangeIds(entry.id, lastSent) <= 0) return;
+      lastSent = entry.id;
+      const payload = viewFor(entry, audience);
+      if (payload) write(`id: ${entry.id}\nevent: ${entry.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+    };
+    const unsubscribe = this.feed.subscribe((entry) => {
+      if (!visibleTo(entry, audience)) return;
+      if (replaying) buffered.push(entry);
+      else send(entry);
+    });
+    const heartbeat = setInterval(() => write(`: heartbeat ${Date.now()}\n\n`), this.options.heartbeatMs);
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      this.open_.delete(close);
+      res.end();
+    };
+    this.open_.add(close);
+    res.on('close', close);
+
+    try {
+      write('retry: 2000\n\n');
+      if (requested && /^\d{1,19}-\d{1,9}$/.test(requested)) {
+        lastSent = requested;
+        for (;;) {
+          const page = await this.feed.readAfter(lastSent, REPLAY_PAGE);
+          if (page.tooOld) {
+            lastSent = await this.feed.lastId();
+            write(`id: ${lastSent}\nevent: reset\ndata: ${JSON.stringify({ reason: 'last_event_id_too_old', refetch: true })}\n\n`);
+            break;
+          }
+          const visible = page.entries.filter((e) => visibleTo(e, audience));
+          visible.forEach(send);
+          if (page.entries.length < REPLAY_PAGE) break;
+          const newest = page.entries[page.entries.length - 1]!.id;
+          if (compareChangeIds(newest, lastSent) > 0) lastSent = newest;
+        }
+      } else {
+        // A fresh stream starts now; its first id lets the client resume from here.
+        lastSent = await this.feed.lastId();
+        write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+      }
+    } catch (error) {
+      close();
+      throw error;
+    }
+    replaying = false;
+    buffered.forEach(send);
+    buffered.length = 0;
+  }
+
+  onApplicationShutdown(): void {
+    for (const close of [...this.open_]) close();
+  }
+}
+
+function visibleTo(entry: ChangeEntry, audience: Audience): boolean {
+  if (entry.propertyId !== audience.propertyId) return false;
+  if (audience.kind === 'guest') return entry.conversationId === audience.conversationId && entry.type !== 'alert.created';
+  return entry.employeeId === undefined || entry.employeeId === audience.employeeId;
+}
+
+function viewFor(entry: ChangeEntry, audience: Audience): unknown {
+  if (!visibleTo(entry, audience)) return null;
+  if (entry.type === 'conversation.updated') {
+    const snapshot = entry.data.conversation as ConversationSnapshot;
+    return {
+      conversation: audience.kind === 'employee' ? employeeConversationView(snapshot, audience.employeeId) : guestConversationView(snapshot),
+    };
+  }
+  return entry.data;
+}

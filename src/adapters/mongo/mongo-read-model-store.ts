@@ -1,0 +1,245 @@
+/**
+ * Read models on MongoDB (production) and FerretDB 1.24 (tests). Only what both servers do
+ * is used: no transactions, no change streams, no aggregation beyond countDocuments.
+ *
+ * Layout: one collection per logical collection name, documents stored as
+ * `{ _id, _pos, ...body }` with `_pos` an int64 (the client runs with `useBigInt64`, so it
+ * reads back as bigint); checkpoints in `checkpoints` as `{ _id: projector, position }`.
+ *
+ * `commit` writes each document with `replaceOne({ _id, _pos: { $lt: pos } }, doc, upsert)`:
+ * where the stored document is as new or newer the filter misses, the upsert collides on
+ * `_id`, and that duplicate-key error means "already applied". The checkpoint is written
+ * after the documents, so a crash in between only causes redelivery.
+ *
+ * FerretDB 1.24 ignores `ordered: false` on `update` (FerretDB issue #2612): the command stops
+ * at the first error, reports it with index 0 whatever its real position, and reports no
+ * counts for the writes that did land before it. So after a duplicate-key error this adapter
+ * re-reads the stored `_pos` of the batch and retries only the documents still newer, which is
+ * correct on both servers whichever writes ran.
+ */
+import { type Collection, type Db, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
+import type { Position } from '../../application/ports/event-store.js';
+import type {
+  Doc,
+  DocWrite,
+  FieldCondition,
+  Filter,
+  FindOptions,
+  IndexSpec,
+  ReadModelStore,
+} from '../../application/ports/read-models.js';
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const CHECKPOINTS = 'checkpoints';
+const DUPLICATE_KEY = 11000;
+/** Each retry drops at least the document that collided, unless another writer races us. */
+const MAX_COMMIT_ATTEMPTS = 10;
+
+interface StoredDoc {
+  _id: string;
+  _pos: bigint;
+  [field: string]: unknown;
+}
+
+interface CheckpointDoc {
+  _id: string;
+  position: bigint;
+}
+
+export interface MongoReadModelStoreOptions {
+  /** Database to use; defaults to the one named in the URL (or the driver's default, `test`). */
+  dbName?: string;
+  /** How long to wait for a reachable server before failing; default 5000 ms. */
+  serverSelectionTimeoutMS?: number;
+}
+
+function collectionName(collection: string): string {
+  if (!NAME.test(collection)) throw new Error(`Invalid collection name: ${collection}`);
+  if (collection === CHECKPOINTS) throw new Error(`Collection name "${CHECKPOINTS}" is reserved for checkpoints`);
+  return collection;
+}
+
+function fieldName(name: string): string {
+  if (name !== '_id' && !NAME.test(name)) throw new Error(`Invalid field name: ${name}`);
+  return name;
+}
+
+const toBigInt = (value: Position | number): bigint => (typeof value === 'bigint' ? value : BigInt(value));
+
+/** The URL without its password, for error messages. */
+function redact(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+}
+
+export class MongoReadModelStore implements ReadModelStore {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+  ) {}
+
+  /**
+   * Connects and waits for a usable server, failing within `serverSelectionTimeoutMS` with an
+   * error naming MONGODB_URL when the URL is malformed or nothing answers there.
+   */
+  static async connect(url: string, options: MongoReadModelStoreOptions = {}): Promise<MongoReadModelStore> {
+    const timeout = options.serverSelectionTimeoutMS ?? 5000;
+    let client: MongoClient;
+    try {
+      client = new MongoClient(url, {
+        useBigInt64: true,
+        // JSON semantics, as in the SQLite store: an undefined field is absent, not null.
+        ignoreUndefined: true,
+        serverSelectionTimeoutMS: timeout,
+        connectTimeoutMS: timeout,
+      });
+    } catch (error) {
+      throw new Error(`MONGODB_URL is not a valid MongoDB connection string (${redact(url)}): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      await client.connect();
+      const db = client.db(options.dbName);
+      await db.command({ ping: 1 });
+      return new MongoReadModelStore(client, db);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw new Error(`Cannot reach MongoDB at MONGODB_URL=${redact(url)} within ${timeout} ms: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private collection(name: string): Collection<StoredDoc> {
+    return this.db.collection<StoredDoc>(collectionName(name));
+  }
+
+  private get checkpoints(): Collection<CheckpointDoc> {
+    return this.db.collection<CheckpointDoc>(CHECKPOINTS);
+  }
+
+  async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
+    return (await this.collection(collection).findOne({ _id: id })) as unknown as T | null;
+  }
+
+  async find<T extends Doc>(collection: string, filter: Filter, options: FindOptions = {}): Promise<T[]> {
+    const col = this.collection(collection);
+    const query = toMongoFilter(filter);
+    const sort = Object.entries(options.sort ?? {}).map(([f, dir]) => [fieldName(f), dir === 1 ? 1 : -1] as [string, 1 | -1]);
+    let limit: number | undefined;
+    if (options.limit !== undefined) {
+      limit = Math.max(0, Math.floor(options.limit));
+      // Mongo reads limit(0) as "no limit"; the port means "at most 0".
+      if (limit === 0) return [];
+    }
+    let cursor = col.find(query);
+    if (sort.length > 0) cursor = cursor.sort(sort);
+    if (limit !== undefined) cursor = cursor.limit(limit);
+    return (await cursor.toArray()) as unknown as T[];
+  }
+
+  async count(collection: string, filter: Filter): Promise<number> {
+    return Number(await this.collection(collection).countDocuments(toMongoFilter(filter)));
+  }
+
+  async ensureIndexes(indexes: IndexSpec[]): Promise<void> {
+    for (const index of indexes) {
+      const keys = Object.entries(index.fields).map(([f, dir]) => [fieldName(f), dir === 1 ? 1 : -1] as [string, 1 | -1]);
+      if (keys.length === 0) continue;
+      await this.collection(index.collection).createIndex(keys);
+    }
+  }
+
+  async checkpoint(projector: string): Promise<Position | null> {
+    const row = await this.checkpoints.findOne({ _id: projector });
+    return row ? toBigInt(row.position) : null;
+  }
+
+  async commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void> {
+    // Per collection, the newest version of each document (the first one on equal `_pos`,
+    // as sequential conditional writes would leave it).
+    const batches = new Map<string, Map<string, StoredDoc>>();
+    for (const { collection, doc } of writes) {
+      const name = collectionName(collection);
+      let docs = batches.get(name);
+      if (!docs) batches.set(name, (docs = new Map()));
+      const { _id, _pos, ...body } = doc;
+      const stored: StoredDoc = { _id, _pos: toBigInt(_pos), ...body };
+      const previous = docs.get(_id);
+      if (!previous || stored._pos > previous._pos) docs.set(_id, stored);
+    }
+    for (const [name, docs] of batches) await this.writeNewer(this.db.collection<StoredDoc>(name), [...docs.values()]);
+    await this.checkpoints.updateOne({ _id: projector }, { $set: { position: toBigInt(checkpoint) } }, { upsert: true });
+  }
+
+  private async writeNewer(col: Collection<StoredDoc>, docs: StoredDoc[]): Promise<void> {
+    let pending = docs;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      try {
+        await col.bulkWrite(
+          pending.map((doc) => ({
+            replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc, upsert: true },
+          })),
+          { ordered: true },
+        );
+        return;
+      } catch (error) {
+        if (!isDuplicateKeyOnly(error) || attempt >= MAX_COMMIT_ATTEMPTS) throw error;
+      }
+      // Some writes may have landed (those before the collision; all others on a server that
+      // ran the batch unordered). Keep what is still newer than the stored documents.
+      const stored = await col
+        .find({ _id: { $in: pending.map((d) => d._id) } }, { projection: { _pos: 1 } })
+        .toArray();
+      const storedPos = new Map(stored.map((d) => [d._id, d._pos]));
+      pending = pending.filter((doc) => {
+        const current = storedPos.get(doc._id);
+        return current === undefined || current === null || current < doc._pos;
+      });
+    }
+  }
+
+  async drop(projector: string, collections: string[]): Promise<void> {
+    for (const name of collections) {
+      try {
+        await this.collection(name).drop();
+      } catch (error) {
+        // Older servers answer NamespaceNotFound (26) for a missing collection.
+        if (!(error instanceof MongoServerError && error.code === 26)) throw error;
+      }
+    }
+    await this.checkpoints.deleteOne({ _id: projector });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** A duplicate-key error (and nothing worse) from a single write or a bulk write. */
+function isDuplicateKeyOnly(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    if (error.result?.getWriteConcernError()) return false;
+    const raw = error.writeErrors;
+    const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+    return list.length > 0 && list.every((w) => w.code === DUPLICATE_KEY);
+  }
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+function toMongoFilter(filter: Filter): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  for (const [name, condition] of Object.entries(filter)) query[fieldName(name)] = toMongoCondition(name, condition);
+  return query;
+}
+
+function toMongoCondition(name: string, condition: FieldCondition): unknown {
+  // Equality on a scalar; `null` matches null and missing fields, as SQLite's IS NULL does.
+  if (condition === null || typeof condition !== 'object') return condition;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1) throw new Error(`Unsupported condition on ${name}: exactly one of $in, $lt, $gt expected`);
+  if ('$in' in condition) return { $in: [...condition.$in] };
+  if ('$lt' in condition) return { $lt: condition.$lt };
+  if ('$gt' in condition) return { $gt: condition.$gt };
+  throw new Error(`Unsupported condition on ${name}: ${operators[0]}`);
+}

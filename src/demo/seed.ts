@@ -1,0 +1,34 @@
+/**
+ * The embedded demo: a hotel with two agents and an admin. Seeded once, through the same
+ * commands the API uses, when the store is empty. Property settings stay at their defaults
+ * so the README's walk-through shows a declined request before the admin switches hybrid on.
+ */
+import type { CommandBus } from '@nestjs/cqrs';
+import { ChangePersonalSettings } from '../application/commands/employee-commands.js';
+import { PostGuestMessage } from '../application/commands/post-guest-message.js';
+import { StartConversation } from '../application/commands/start-conversation.js';
+import type { EmployeePrincipal } from '../adapters/http/auth/principal.js';
+
+export const DEMO_PROPERTY = 'hotel-aurora';
+export const DEMO_EMPLOYEES: Array<Omit<EmployeePrincipal, 'kind'>> = [
+  { id: 'alice', name: 'Alice (front desk)', role: 'agent', propertyId: DEMO_PROPERTY },
+  { id: 'bob', name: 'Bob (concierge)', role: 'agent', propertyId: DEMO_PROPERTY },
+  { id: 'grace', name: 'Grace (manager)', role: 'admin', propertyId: DEMO_PROPERTY },
+];
+
+export async function seedDemo(commands: CommandBus): Promise<string> {
+  const at = new Date().toISOString();
+  await commands.execute(
+    new ChangePersonalSettings(
+      DEMO_PROPERTY,
+      'alice',
+      { incomingSupportRequests: true, assignedChatActivity: true, closureMessage: { enabled: true, text: 'Thanks for chatting with us — AVA is here if you need anything else!' } },
+      'seed-alice',
+      at,
+    ),
+  );
+  await commands.execute(new ChangePersonalSettings(DEMO_PROPERTY, 'bob', { incomingSupportRequests: true }, 'seed-bob', at));
+  const started = await commands.execute(new StartConversation(DEMO_PROPERTY, 'Maria Rossi', 'seed-conversation', at));
+  await commands.execute(new PostGuestMessage(started.conversation.id, DEMO_PROPERTY, 'Hi! Is breakfast included in my booking?', 'seed-message', at));
+  return started.conversation.id;
+}
