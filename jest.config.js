@@ -13,7 +13,11 @@ export default {
       },
       module: { type: 'es6' },
     }],
+    '^.+/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
   },
+  // @fastify/static (under swagger-ui) require()s content-disposition, which is ESM-only.
+  // Node 20.19+ loads that natively; Jest's module runtime cannot, so compile it to CJS here.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',

@@ -62,7 +62,8 @@ describe('MongoReadModelStore on FerretDB', () => {
       const store = await MongoReadModelStore.connect(requireUrl(), { dbName });
       try {
         const big = 2n ** 53n + 1n;
-        await store.commit('layout@1', [{ collection: 'layout_docs', doc: { _id: 'x', _pos: 5n, a: { b: [1] } } }], big);
+        const written = { _id: 'x', _pos: 5n, a: { b: [1] } };
+        await store.commit('layout@1', [{ collection: 'layout_docs', doc: written }], big);
         // promoteLongs off: int64 values come back as Long, so their BSON type is visible.
         const plain = new MongoClient(requireUrl(), { promoteLongs: false, serverSelectionTimeoutMS: 5000 });
         await plain.connect();

@@ -1,0 +1,405 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { InProcessChangeFeed } from '../../src/adapters/memory/in-process-change-feed.js';
+import { RedisChangeFeed, type RedisChangeFeedOptions } from '../../src/adapters/redis/redis-change-feed.js';
+import type { ChangeEntry } from '../../src/application/ports/change-feed.js';
+import { change, changeFeedContract, sleep, waitFor } from './change-feed.contract.js';
+
+changeFeedContract('InProcessChangeFeed', async (options) => new InProcessChangeFeed(options?.capacity));
+
+function redisUrl(): string {
+  const url = process.env.REDIS_URL;
+  if (!url) {
+    throw new Error(
+      'REDIS_URL is not set: the RedisChangeFeed tests need a Redis. Jest globalSetup starts one with ' +
+        'scripts/services.sh (or export REDIS_URL yourself). These tests are never skipped.',
+    );
+  }
+  return url;
+}
+
+describe('RedisChangeFeed', () => {
+  const keys: string[] = [];
+  const feeds: RedisChangeFeed[] = [];
+  let admin: Redis | undefined;
+
+  const newKey = () => {
+    const key = `lct:test:${randomUUID()}:changes`;
+    keys.push(key);
+    return key;
+  };
+  const connect = async (options: RedisChangeFeedOptions & { url?: string } = {}) => {
+    const feed = await RedisChangeFeed.connect(options.url ?? redisUrl(), options);
+    feeds.push(feed);
+    return feed;
+  };
+  const idsOf = (entries: ChangeEntry[]) => entries.map((e) => e.id);
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}-0`);
+
+  beforeAll(async () => {
+    admin = new Redis(redisUrl(), { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 1 });
+    await admin.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(feeds.splice(0).map((feed) => feed.close()));
+  });
+
+  afterAll(async () => {
+    if (admin && keys.length > 0) await admin.del(...keys);
+    admin?.disconnect();
+  });
+
+  changeFeedContract('RedisChangeFeed', (options) => connect({ key: newKey(), capacity: options?.capacity }));
+
+  describe('connect', () => {
+    it('fails fast, naming REDIS_URL, when nothing listens', async () => {
+      const started = Date.now();
+      await expect(RedisChangeFeed.connect('redis://127.0.0.1:1', { connectTimeoutMs: 1000 })).rejects.toThrow(/REDIS_URL=redis:\/\/127\.0\.0\.1:1/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it('fails within connectTimeoutMs, naming REDIS_URL, when the server never answers', async () => {
+      const sockets = new Set<net.Socket>();
+      const silent = net.createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const port = (silent.address() as net.AddressInfo).port;
+      try {
+        const started = Date.now();
+        await expect(RedisChangeFeed.connect(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 500 })).rejects.toThrow(/REDIS_URL/);
+        expect(Date.now() - started).toBeLessThan(2000);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+
+    it('rejects a malformed REDIS_URL, without echoing a password', async () => {
+      await expect(RedisChangeFeed.connect('not a url')).rejects.toThrow(/REDIS_URL/);
+      await expect(RedisChangeFeed.connect('http://127.0.0.1:6379')).rejects.toThrow(/REDIS_URL must use redis: or rediss:/);
+      const failure = RedisChangeFeed.connect('redis://user:s3cret@127.0.0.1:1', { connectTimeoutMs: 500 });
+      await expect(failure).rejects.toThrow(/REDIS_URL=redis:\/\/user:\*\*\*@127\.0\.0\.1:1/);
+      await expect(failure).rejects.not.toThrow(/s3cret/);
+    });
+  });
+
+  it('a change published through one instance reaches subscribers of other instances', async () => {
+    const key = newKey();
+    const [publisher, apiA, apiB] = await Promise.all([connect({ key }), connect({ key }), connect({ key })]);
+    const a: string[] = [];
+    const b: string[] = [];
+    apiA.subscribe((e) => a.push(e.id));
+    apiA.subscribe((e) => a.push(`again:${e.id}`));
+    apiB.subscribe((e) => b.push(e.id));
+    await Promise.all([apiA.lastId(), apiB.lastId()]);
+
+    await publisher.publish([change('1-0'), change('1-1')]);
+    await publisher.publish([change('1-1'), change('2-0')]); // 1-1 is a republish
+    await waitFor(() => a.length >= 6 && b.length >= 3, 'both instances to get 3 entries');
+    expect(b).toEqual(['1-0', '1-1', '2-0']);
+    expect(a.filter((id) => !id.startsWith('again:'))).toEqual(['1-0', '1-1', '2-0']);
+    expect(a.filter((id) => id.startsWith('again:'))).toEqual(['again:1-0', 'again:1-1', 'again:2-0']);
+    expect(idsOf((await apiB.readAfter('1-0', 10)).entries)).toEqual(['1-1', '2-0']);
+  });
+
+  it('publishes a batch in one round-trip', async () => {
+    const key = newKey();
+    const feed = await connect({ key });
+    const monitor = new Redis(redisUrl(), { protocol: 2 });
+    const commands: string[] = [];
+    try {
+      const m = await monitor.monitor();
+      m.on('monitor', (_time: string, args: string[]) => {
+        if (args.includes(key)) commands.push(String(args[0]).toLowerCase());
+      });
+      await sleep(50);
+      await feed.publish(range(1, 20).map((id) => change(id)));
+      await waitFor(() => commands.some((c) => c.startsWith('eval')), 'the publish to show up in MONITOR');
+      await sleep(50);
+      m.disconnect();
+    } finally {
+      monitor.disconnect();
+    }
+    // One EVALSHA (plus, the very first time on a server, the EVAL fallback); its XADDs run inside.
+    const outside = commands.filter((c) => !['xadd'].includes(c));
+    expect(outside.length).toBeGreaterThanOrEqual(1);
+    expect(outside.every((c) => c === 'evalsha' || c === 'eval')).toBe(true);
+    expect(commands.filter((c) => c === 'evalsha').length).toBeLessThanOrEqual(1);
+    expect(idsOf((await feed.readAfter('0-0', 100)).entries)).toEqual(range(1, 20));
+  });
+
+  describe('when the connection is lost', () => {
+    it('a subscriber resumes from its last delivered id and gets, in order, what was published while it was cut off', async () => {
+      const key = newKey();
+      const proxy = await FlakyProxy.start(redisPort());
+      try {
+        const subscriber = await connect({ key, url: `redis://127.0.0.1:${proxy.port}` });
+        const publisher = await connect({ key });
+        const received: string[] = [];
+        subscriber.subscribe((e) => received.push(e.id));
+        await subscriber.lastId();
+        await publisher.publish(range(1, 3).map((id) => change(id)));
+        await waitFor(() => received.length >= 3, 'the first 3 entries');
+
+        proxy.cut();
+        await publisher.publish(range(4, 10).map((id) => change(id)));
+        await publisher.publish(range(11, 20).map((id) => change(id)));
+        await sleep(400);
+        expect(received).toEqual(range(1, 3)); // really cut off
+        expect(proxy.refused).toBeGreaterThan(0); // and really trying to reconnect
+
+        proxy.restore();
+        await waitFor(() => received.length >= 20, 'the entries published during the outage', 10_000);
+        await publisher.publish([change('21-0')]);
+        await waitFor(() => received.length >= 21, 'a live entry after reconnecting');
+        expect(received).toEqual(range(1, 21));
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('reports a gap (onGap) when the stream was trimmed past its last delivered id meanwhile', async () => {
+      const key = newKey();
+      const proxy = await FlakyProxy.start(redisPort());
+      try {
+        const gaps: string[] = [];
+        const subscriber = await connect({ key, url: `redis://127.0.0.1:${proxy.port}`, onGap: (id) => gaps.push(id) });
+        const publisher = await connect({ key, capacity: 5 });
+        const received: string[] = [];
+        subscriber.subscribe((e) => received.push(e.id));
+        await subscriber.lastId();
+        await publisher.publish(range(1, 3).map((id) => change(id)));
+        await waitFor(() => received.length >= 3, 'the first 3 entries');
+
+        proxy.cut();
+        for (let i = 0; i < 6; i++) await publisher.publish(range(4 + i * 50, 3 + (i + 1) * 50).map((id) => change(id)));
+        await sleep(200);
+        proxy.restore();
+        await waitFor(() => received[received.length - 1] === '303-0', 'the newest entry after reconnecting', 10_000);
+        expect(gaps).toEqual(['3-0']);
+        // What was still retained arrives in order, without duplicates.
+        const after = received.slice(3).map((id) => Number(id.split('-')[0]));
+        expect(after.every((p, i) => i === 0 || p === after[i - 1]! + 1)).toBe(true);
+        expect(after[0]).toBeGreaterThan(4);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('a subscriber whose connection the server kills resumes without loss', async () => {
+      const key = newKey();
+      const connectionName = `lct-test-${randomUUID()}`;
+      const subscriber = await connect({ key, connectionName });
+      const publisher = await connect({ key });
+      const received: string[] = [];
+      subscriber.subscribe((e) => received.push(e.id));
+      await subscriber.lastId();
+      await publisher.publish(range(1, 2).map((id) => change(id)));
+      await waitFor(() => received.length >= 2, 'the first 2 entries');
+
+      const clients = String(await admin!.call('CLIENT', 'LIST')).split('\n');
+      const ours = clients.filter((line) => line.includes(` name=${connectionName}`)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
+      expect(ours.length).toBe(2); // the command connection and the blocking one
+      for (const id of ours) await admin!.call('CLIENT', 'KILL', 'ID', id);
+      await publisher.publish(range(3, 12).map((id) => change(id)));
+
+      await waitFor(() => received.length >= 12, 'the entries published after the kill', 10_000);
+      expect(received).toEqual(range(1, 12));
+      expect(idsOf((await subscriber.readAfter('10-0', 10)).entries)).toEqual(['11-0', '12-0']);
+    });
+
+    it('a subscriber survives a restart of the Redis server and continues in order, without loss', async () => {
+      const server = await PrivateRedis.start();
+      try {
+        const key = newKey();
+        const subscriber = await connect({ key, url: server.url });
+        const publisher = await connect({ key, url: server.url });
+        const received: string[] = [];
+        subscriber.subscribe((e) => received.push(e.id));
+        await subscriber.lastId();
+        await publisher.publish(range(1, 3).map((id) => change(id)));
+        await waitFor(() => received.length >= 3, 'the first 3 entries');
+
+        await server.restart();
+        // A publish may fail while the publisher reconnects; republishing is idempotent.
+        await eventually(() => publisher.publish(range(4, 8).map((id) => change(id))));
+        await publisher.publish(range(9, 10).map((id) => change(id)));
+        await waitFor(() => received.length >= 10, 'the entries published after the restart', 10_000);
+        expect(received).toEqual(range(1, 10));
+        expect(idsOf((await subscriber.readAfter('0-0', 100)).entries)).toEqual(range(1, 10)); // AOF kept them
+      } finally {
+        await Promise.all(feeds.splice(0).map((feed) => feed.close()));
+        await server.stop();
+      }
+    });
+
+    it('close() is prompt while the subscriber is reconnecting', async () => {
+      const proxy = await FlakyProxy.start(redisPort());
+      try {
+        const subscriber = await connect({ key: newKey(), url: `redis://127.0.0.1:${proxy.port}` });
+        subscriber.subscribe(() => {});
+        await subscriber.lastId();
+        proxy.cut();
+        await sleep(300);
+        const started = Date.now();
+        await subscriber.close();
+        expect(Date.now() - started).toBeLessThan(1000);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+});
+
+function redisPort(): number {
+  return Number(new URL(redisUrl()).port || 6379);
+}
+
+async function eventually(action: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await action();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+/** A TCP proxy to Redis whose connections can be cut (and new ones refused) at will. */
+class FlakyProxy {
+  refused = 0;
+  private up = true;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<FlakyProxy> {
+    let proxy: FlakyProxy | undefined;
+    const server = net.createServer((client) => proxy!.accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new FlakyProxy(server, (server.address() as net.AddressInfo).port);
+    return proxy;
+  }
+
+  cut(): void {
+    this.up = false;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.up = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private accept(client: net.Socket, targetPort: number): void {
+    if (!this.up) {
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}
+
+/** A redis-server of our own (append-only file on), so restarting it disturbs no other suite. */
+class PrivateRedis {
+  private process: ChildProcess | null = null;
+
+  private constructor(
+    private readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<PrivateRedis> {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const server = new PrivateRedis(port, mkdtempSync(join(tmpdir(), 'lct-redis-')));
+    await server.launch();
+    return server;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.process = child;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${this.port}:\n${output}`)), 10_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run redis-server (is it installed? scripts/services.sh installs it): ${err.message}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+  }
+
+  private async kill(): Promise<void> {
+    const child = this.process;
+    this.process = null;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/** An in-process app on a real SQLite data dir and a real loopback port, plus token minting. */
+import { TokenService } from '../../src/adapters/http/auth/token.service.js';
+import { type App, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { tempDir } from './temp-dir.js';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export interface TestApp extends App {
+  url: string;
+  dataDir: string;
+  tokens: TokenService;
+  employee(id: string, propertyId?: string, role?: 'agent' | 'admin'): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, dataDir?: string): Promise<TestApp> {
+  const tmp = dataDir ? null : tempDir('lct-app-');
+  const dir = dataDir ?? tmp!.dir;
+  const config = loadConfig({ DATA_DIR: dir, AUTH_JWT_SECRET: TEST_SECRET, SSE_HEARTBEAT_MS: '1000', ...env });
+  const app = await createApp(config, { logger: false });
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.getHttpServer().address() as { port: number };
+  const tokens = new TokenService(TEST_SECRET);
+  return {
+    ...app,
+    url: `http://127.0.0.1:${address.port}`,
+    dataDir: dir,
+    tokens,
+    employee: (id, propertyId = 'hotel-a', role = 'agent') => tokens.employeeToken({ id, propertyId, role, name: `Employee ${id}` }),
+    async stop() {
+      await app.close();
+      tmp?.cleanup();
+    },
+  };
+}
