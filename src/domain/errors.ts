@@ -10,7 +10,7 @@ export class DomainError extends Error {
     readonly kind: DomainErrorKind,
     readonly code: string,
     message: string,
-    readonly details?: Record<string, unknown>,
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -153,6 +153,9 @@ export class RedisChangeFeed implements ChangeFeed {
       protocol: 2,
       connectionName: name,
       connectTimeout: timeoutMs,
+      // How long a hung-up socket may linger (ioredis' default 2 s keeps a timer alive even for
+      // an already closed socket, which delays process exit).
+      disconnectTimeout: 200,
       // No retries until the first connection succeeded (fail fast), then 100 ms doubling to 2 s.
       retryStrategy: (times) => (state.connected ? Math.min(100 * 2 ** (times - 1), 2000) : null),
       // Commands issued while Redis is unreachable fail after a few reconnect attempts.
@@ -173,7 +176,7 @@ export class RedisChangeFeed implements ChangeFeed {
         }),
       ]);
     } catch (err) {
-      client.disconnect();
+      hangUp(client);
       const cause = lastError ?? (err as Error);
       throw new Error(`Cannot connect to Redis at REDIS_URL=${redact(parsed)}: ${cause.message}`, { cause });
     } finally {
@@ -233,7 +236,7 @@ export class RedisChangeFeed implements ChangeFeed {
     this.closed = true;
     this.listeners.clear();
     this.stop();
-    this.blocking?.disconnect();
+    if (this.blocking) hangUp(this.blocking);
     await this.loop;
     if (this.client.status === 'ready') {
       let timer: NodeJS.Timeout | undefined;
@@ -243,7 +246,7 @@ export class RedisChangeFeed implements ChangeFeed {
       ]);
       clearTimeout(timer);
     }
-    this.client.disconnect();
+    hangUp(this.client);
   }
 
   private async run(start: Promise<string>): Promise<void> {
@@ -335,6 +338,11 @@ export class RedisChangeFeed implements ChangeFeed {
     await this.untilStopped(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))));
     clearTimeout(timer);
   }
+}
+
+/** Disconnects (also stops reconnecting) unless already ended. */
+function hangUp(client: Redis): void {
+  if (client.status !== 'end') client.disconnect();
 }
 
 function normalizeId(id: string): string | null {

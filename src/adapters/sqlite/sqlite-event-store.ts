@@ -23,6 +23,8 @@ import { catchUpSubscription } from '../../application/ports/catch-up-subscripti
 interface PendingAppend {
   streamId: string;
   events: EventToAppend[];
+  /** data and metadata as JSON, serialised before queueing so a bad payload fails only its own append. */
+  json: Array<{ data: string; metadata: string }>;
   expected: ExpectedRevision;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
@@ -96,8 +98,14 @@ export class SqliteEventStore implements EventStore {
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('Event store is closed'));
     if (events.length === 0) return Promise.reject(new Error('Nothing to append'));
+    let json: PendingAppend['json'];
+    try {
+      json = events.map((e) => ({ data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata) }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ streamId, events, expected, resolve, reject });
+      this.pending.push({ streamId, events, json, expected, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -140,15 +148,15 @@ export class SqliteEventStore implements EventStore {
     }
     let revision = last === null ? -1n : last;
     let position = 0n;
-    for (const e of item.events) {
+    for (const [i, e] of item.events.entries()) {
       revision += 1n;
       const info = this.stmt.insert.run(
         e.id,
         item.streamId,
         revision,
         e.type,
-        JSON.stringify(e.data),
-        JSON.stringify(e.metadata),
+        item.json[i]!.data,
+        item.json[i]!.metadata,
         recordedAt,
       );
       position = BigInt(info.lastInsertRowid);

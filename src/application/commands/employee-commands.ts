@@ -68,12 +68,15 @@ export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePers
         const next: PersonalSettings = {
           incomingSupportRequests: cmd.change.incomingSupportRequests ?? state.incomingSupportRequests,
           assignedChatActivity: cmd.change.assignedChatActivity ?? state.assignedChatActivity,
-          closureMessage: { ...state.closureMessage, ...cmd.change.closureMessage },
+          closureMessage: {
+            enabled: cmd.change.closureMessage?.enabled ?? state.closureMessage.enabled,
+            text: cmd.change.closureMessage?.text ?? state.closureMessage.text,
+          },
         };
         if (next.closureMessage.enabled && next.closureMessage.text.trim().length === 0) {
-          throw new DomainError('invalid', 'closure_message_text_required', 'An enabled closure message needs a text', {
-            field: 'closureMessage.text',
-          });
+          throw new DomainError('invalid', 'closure_message_text_required', 'Validation failed', [
+            { field: 'closureMessage.text', messages: ['closureMessage.text is required when the closure message is enabled'] },
+          ]);
         }
         return decidePersonalSettings(state, next, cmd.employeeId, cmd.at);
       },

@@ -10,7 +10,7 @@ import type { ReadModelStore } from '../ports/read-models.js';
 import { CHANGE_FEED, EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
 import { alertsProjection } from './alerts.projection.js';
 import { inboxProjection } from './inbox.projection.js';
-import { type Projection, checkpointName, physicalCollection } from './projection.js';
+import { type Projection, physicalCollection } from './projection.js';
 import { Projector } from './projector.js';
 import { settingsProjection } from './settings.projection.js';
 
@@ -21,30 +21,32 @@ const byName = (name: ProjectionName) => PROJECTIONS.find((p) => p.name === name
 
 @Injectable()
 export class ProjectionsService {
-  private projectors: Projector[] = [];
+  /** All projections run as one group (see Projector for why); rebuilds get their own. */
+  private readonly projector: Projector;
 
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_MODELS) private readonly store: ReadModelStore,
-    @Inject(CHANGE_FEED) private readonly feed: ChangeFeed,
-  ) {}
+    @Inject(CHANGE_FEED) feed: ChangeFeed,
+  ) {
+    this.projector = new Projector(PROJECTIONS, events, store, feed);
+  }
 
   async startAll(): Promise<void> {
-    this.projectors = PROJECTIONS.map((p) => new Projector(p, this.events, this.store, this.feed));
-    await Promise.all(this.projectors.map((p) => p.start()));
+    await this.projector.start();
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.projectors.map((p) => p.stop()));
-    this.projectors = [];
+    await this.projector.stop();
   }
 
   collection(name: ProjectionName, logical: string): string {
     return physicalCollection(logical, byName(name).version);
   }
 
-  async checkpoint(name: ProjectionName): Promise<Position | null> {
-    return this.store.checkpoint(checkpointName(byName(name)));
+  /** The group's checkpoint: every projection in it has applied the log up to here. */
+  async checkpoint(_name: ProjectionName): Promise<Position | null> {
+    return this.store.checkpoint(this.projector.name);
   }
 
   /**

@@ -1,7 +1,12 @@
 /**
- * Runs one projection: a sequential consumer of the log from its checkpoint. Per batch it
- * computes document writes and change-feed entries, publishes the entries (idempotent by id),
- * then commits documents and checkpoint. A crash anywhere only causes redelivery.
+ * Runs a group of projections as one sequential consumer of the log from one checkpoint.
+ * Per batch it computes document writes and change-feed entries, publishes the entries
+ * (idempotent by id), then commits documents and checkpoint. A crash anywhere only causes
+ * redelivery.
+ *
+ * One consumer for the group, not one per projection: change-feed ids are
+ * `${position}-${n}` and must only grow, so everything that publishes has to number its
+ * entries in one pass over the log.
  */
 import { Logger } from '@nestjs/common';
 import type { ChangeEntry, ChangeFeed } from '../ports/change-feed.js';
@@ -9,31 +14,31 @@ import type { EventStore, Position, StoredEvent } from '../ports/event-store.js'
 import type { Doc, DocWrite, ReadModelStore } from '../ports/read-models.js';
 import { type Projection, type ProjectionContext, checkpointName, physicalCollection } from './projection.js';
 
+const SEP = '\u0000';
+
 export class Projector {
   private readonly logger: Logger;
+  /** Checkpoint key: every member's name and version, so changing any member rebuilds the group. */
+  readonly name: string;
   private abort = new AbortController();
   private running: Promise<void> | null = null;
   private lastApplied: Position | null = null;
 
   constructor(
-    readonly projection: Projection,
+    readonly projections: readonly Projection[],
     private readonly events: EventStore,
     private readonly store: ReadModelStore,
     private readonly feed: ChangeFeed | null,
   ) {
-    this.logger = new Logger(`Projector:${checkpointName(projection)}`);
-  }
-
-  collection(logical: string): string {
-    return physicalCollection(logical, this.projection.version);
+    this.name = projections.map(checkpointName).join('+');
+    this.logger = new Logger(`Projector:${this.name}`);
   }
 
   async start(): Promise<void> {
-    const { projection } = this;
     await this.store.ensureIndexes(
-      projection.indexes.map((i) => ({ ...i, collection: this.collection(i.collection) })),
+      this.projections.flatMap((p) => p.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, p.version) }))),
     );
-    this.lastApplied = await this.store.checkpoint(checkpointName(projection));
+    this.lastApplied = await this.store.checkpoint(this.name);
     this.abort = new AbortController();
     this.running = this.events.subscribeToAll(this.lastApplied, (batch) => this.applyBatch(batch), this.abort.signal);
     this.logger.log(`started after position ${this.lastApplied ?? 'start'}`);
@@ -53,32 +58,44 @@ export class Projector {
   async applyBatch(batch: StoredEvent[]): Promise<void> {
     const pending = new Map<string, Doc>();
     const entries: ChangeEntry[] = [];
-    const key = (collection: string, id: string) => `${collection}\u0000${id}`;
     for (const event of batch) {
-      if (!this.projection.handles.has(event.type)) continue;
       let n = 0;
-      const ctx: ProjectionContext = {
-        get: async <T extends Doc>(collection: string, id: string) => {
-          const physical = this.collection(collection);
-          return ((pending.get(key(physical, id)) as T | undefined) ?? (await this.store.get<T>(physical, id))) ?? null;
-        },
-        update: async <T extends Doc>(collection: string, id: string, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
-          const current = await ctx.get<T>(collection, id);
-          if (current && current._pos >= event.position) return current;
-          const next = change(current);
-          if (next === null) return current;
-          const doc = { ...next, _id: id, _pos: event.position } as unknown as T;
-          pending.set(key(this.collection(collection), id), doc);
-          return doc;
-        },
-        publish: (entry) => entries.push({ ...entry, id: `${event.position}-${n++}` }),
-      };
-      await this.projection.apply(event, ctx);
+      const publish = (entry: Omit<ChangeEntry, 'id'>) => entries.push({ ...entry, id: `${event.position}-${n++}` });
+      for (const projection of this.projections) {
+        if (projection.handles.has(event.type)) await projection.apply(event, this.context(projection, event, pending, publish));
+      }
     }
     const last = batch[batch.length - 1]!.position;
     if (entries.length > 0 && this.feed) await this.feed.publish(entries);
-    const writes: DocWrite[] = [...pending].map(([k, doc]) => ({ collection: k.split('\u0000')[0]!, doc }));
-    await this.store.commit(checkpointName(this.projection), writes, last);
+    const writes: DocWrite[] = [...pending].map(([k, doc]) => ({ collection: k.split(SEP)[0]!, doc }));
+    await this.store.commit(this.name, writes, last);
     this.lastApplied = last;
+  }
+
+  /** Reads see this batch's own writes; `update` applies the `_pos` guard. */
+  private context(
+    projection: Projection,
+    event: StoredEvent,
+    pending: Map<string, Doc>,
+    publish: ProjectionContext['publish'],
+  ): ProjectionContext {
+    const physicalOf = (logical: string) => physicalCollection(logical, projection.version);
+    const get = async <T extends Doc>(collection: string, id: string) => {
+      const physical = physicalOf(collection);
+      return ((pending.get(physical + SEP + id) as T | undefined) ?? (await this.store.get<T>(physical, id))) ?? null;
+    };
+    return {
+      get,
+      update: async <T extends Doc>(collection: string, id: string, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
+        const current = await get<T>(collection, id);
+        if (current && current._pos >= event.position) return current;
+        const next = change(current);
+        if (next === null) return current;
+        const doc = { ...next, _id: id, _pos: event.position } as unknown as T;
+        pending.set(physicalOf(collection) + SEP + id, doc);
+        return doc;
+      },
+      publish,
+    };
   }
 }

@@ -1,0 +1,70 @@
+// The service under test as a child process (embedded store, production auth), plus the
+// bench's own tokens and ticket preparation.
+import { SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnChild, waitForOutput } from './procs.mjs';
+import { pool } from './http.mjs';
+
+export const PROPERTY = 'bench-property';
+
+export async function startService(root, { onTmpDir = () => {} } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lct-bench-data-'));
+  onTmpDir(dataDir);
+  const port = await freePort();
+  const secret = randomBytes(32).toString('hex');
+  // A clean environment: no store URLs (embedded mode), our secret (not the demo).
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    AUTH_JWT_SECRET: secret,
+  };
+  // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for investigating.
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const entry = spawnChild('service', process.execPath, [...nodeArgs, 'dist/main.js'], { cwd: root, env });
+  await waitForOutput(entry, /listening on/, 60000);
+  return { entry, pid: entry.child.pid, dataDir, port, base: `http://127.0.0.1:${port}`, secret };
+}
+
+export function tokenMinter(secret) {
+  const key = new TextEncoder().encode(secret);
+  return (id, role = 'agent', name = id) =>
+    new SignJWT({ propertyId: PROPERTY, role, name })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(id)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(key);
+}
+
+/**
+ * Opens `n` tickets (start conversation + guest support request) with `concurrency` in flight.
+ * Returns conversation ids that really got a ticket, the per-command samples and failures.
+ */
+export async function prepareTickets(call, n, concurrency, tag) {
+  const samples = [];
+  const failures = [];
+  const ids = await pool(n, concurrency, async (i) => {
+    const s = await call('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: `Guest ${tag}-${i}` } });
+    samples.push({ kind: 'start', status: s.status, ms: s.ms, at: s.at, position: s.json?.position ?? null });
+    if (s.status !== 201 && s.status !== 200) {
+      failures.push({ kind: 'start', status: s.status, body: s.text.slice(0, 300) });
+      return null;
+    }
+    const { conversationId, guestToken } = s.json;
+    const r = await call('POST', `/v1/guest/conversations/${conversationId}/support-requests`, { token: guestToken });
+    samples.push({ kind: 'support-request', status: r.status, ms: r.ms, at: r.at, position: r.json?.position ?? null });
+    if (r.status >= 300 || r.json?.ticketOpened !== true) {
+      failures.push({ kind: 'support-request', status: r.status, body: r.text.slice(0, 300) });
+      return null;
+    }
+    return conversationId;
+  });
+  return { ids: ids.filter(Boolean), samples, failures };
+}

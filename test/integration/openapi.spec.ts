@@ -1,0 +1,588 @@
+/**
+ * openapi.yaml is the contract: it documents exactly the routes the app registers, it is a
+ * well-formed OpenAPI 3.0 document, its request schemas carry the DTOs' limits, the answers
+ * of the running app conform to it, and /docs serves it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getMetadataStorage } from 'class-validator';
+import type { FastifyInstance } from 'fastify';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenService } from '../../src/adapters/http/auth/token.service.js';
+import {
+  ClosureMessageBody,
+  LiveChatSettingsBody,
+  MessageBody,
+  PersonalSettingsBody,
+  PushNotificationsBody,
+  StartConversationBody,
+} from '../../src/adapters/http/dto/bodies.js';
+import { HistoryQuery, ListAlertsQuery, ListConversationsQuery, ReadQuery, StreamQuery } from '../../src/adapters/http/dto/queries.js';
+import { type App, OPENAPI_FILE, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import {
+  HTTP_METHODS,
+  type Json,
+  type JsonObject,
+  type OpenApiDoc,
+  collectRefs,
+  deref,
+  loadSpec,
+  parseRouteTree,
+  resolvePointer,
+  toFastifyPath,
+  toOpenApiPath,
+  validate,
+} from '../support/openapi.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const SECRET = 'x'.repeat(32);
+const PROPERTY = 'hotel-openapi';
+
+interface Operation {
+  method: string;
+  path: string;
+  op: JsonObject;
+}
+
+function operations(spec: OpenApiDoc): Operation[] {
+  return Object.entries(spec.paths).flatMap(([path, item]) =>
+    HTTP_METHODS.filter((m) => m in item).map((method) => ({ method, path, op: item[method] as JsonObject })),
+  );
+}
+
+const isDocsRoute = (path: string) => path === '/docs' || path.startsWith('/docs/');
+
+/** Every object in the document outside examples, with its JSON pointer. */
+function objectsIn(node: Json, where: string, out: Array<{ node: JsonObject; where: string }> = []) {
+  if (node === null || typeof node !== 'object') return out;
+  if (Array.isArray(node)) {
+    node.forEach((n, i) => objectsIn(n, `${where}/${i}`, out));
+    return out;
+  }
+  out.push({ node, where });
+  for (const [k, v] of Object.entries(node)) if (k !== 'example' && k !== 'examples') objectsIn(v, `${where}/${k}`, out);
+  return out;
+}
+
+describe('openapi.yaml', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let app: App;
+  let fastify: FastifyInstance;
+  let spec: OpenApiDoc;
+  let base: string;
+
+  /** A real HTTP request (light-my-request's inject does not load under Jest's native ESM). */
+  async function send(method: string, url: string, headers: Record<string, string> = {}, body?: string) {
+    const res = await fetch(base + url, { method, headers, body, redirect: 'manual' });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  beforeAll(async () => {
+    tmp = tempDir('lct-openapi-');
+    app = await createApp(loadConfig({ DATA_DIR: tmp.dir, AUTH_JWT_SECRET: SECRET } as NodeJS.ProcessEnv), { logger: false });
+    fastify = app.app.getHttpAdapter().getInstance() as FastifyInstance;
+    await app.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;
+    spec = loadSpec(OPENAPI_FILE);
+  });
+  afterAll(async () => {
+    await app?.close();
+    tmp?.cleanup();
+  });
+
+  describe('routes', () => {
+    /** `METHOD /path/{param}` of every route the app registered, without /docs* and automatic HEAD routes. */
+    function appRoutes(): Set<string> {
+      const parsed = parseRouteTree(fastify.printRoutes({ commonPrefix: false }));
+      // The parser reads a human-oriented format: make sure it read real, registered routes.
+      expect(parsed.length).toBeGreaterThan(10);
+      for (const r of parsed.filter((r) => !isDocsRoute(r.path))) {
+        expect({ route: `${r.method} ${r.path}`, registered: fastify.hasRoute({ method: r.method as 'GET', url: r.path }) }).toEqual({
+          route: `${r.method} ${r.path}`,
+          registered: true,
+        });
+      }
+      const hasGet = new Set(parsed.filter((r) => r.method === 'GET').map((r) => r.path));
+      return new Set(
+        parsed
+          .filter((r) => !isDocsRoute(r.path))
+          .filter((r) => !(r.method === 'HEAD' && hasGet.has(r.path))) // Fastify's automatic HEAD routes
+          .map((r) => `${r.method} ${toOpenApiPath(r.path)}`),
+      );
+    }
+
+    function routeDiff(registered: Set<string>, doc: OpenApiDoc) {
+      const documented = new Set(operations(doc).map((o) => `${o.method.toUpperCase()} ${o.path}`));
+      return {
+        registeredButUndocumented: [...registered].filter((r) => !documented.has(r)).sort(),
+        documentedButNotRegistered: [...documented].filter((r) => !registered.has(r)).sort(),
+      };
+    }
+
+    it('documents exactly the routes the app registers (both directions)', () => {
+      expect(routeDiff(appRoutes(), spec)).toEqual({ registeredButUndocumented: [], documentedButNotRegistered: [] });
+    });
+
+    it('would notice a route missing from the spec, an extra one, and a wrong method', () => {
+      const doctored = structuredClone(spec);
+      delete doctored.paths['/v1/me/alerts/decisions'];
+      doctored.paths['/v1/not-a-route'] = { get: { responses: {} } };
+      (doctored.paths['/health'] as JsonObject).post = (doctored.paths['/health'] as JsonObject).get!;
+      expect(routeDiff(appRoutes(), doctored)).toEqual({
+        registeredButUndocumented: ['GET /v1/me/alerts/decisions'],
+        documentedButNotRegistered: ['GET /v1/not-a-route', 'POST /health'],
+      });
+    });
+
+    it('every documented operation is found by the router itself (independent of the route-tree parser)', () => {
+      const missing = operations(spec).filter((o) => !fastify.hasRoute({ method: o.method.toUpperCase() as 'GET', url: toFastifyPath(o.path) }));
+      expect(missing.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual([]);
+    });
+  });
+
+  describe('document', () => {
+    it('is OpenAPI 3.0.x with info and a top-level description of auth, tenancy, read-your-writes and idempotency', () => {
+      expect(spec.openapi).toMatch(/^3\.0\.\d+$/);
+      expect(typeof spec.info.title).toBe('string');
+      expect(typeof spec.info.version).toBe('string');
+      const description = String(spec.info.description ?? '');
+      for (const word of ['sub', 'propertyId', 'role', 'agent', 'admin', 'name', '404', 'minPosition', 'position', 'Idempotency-Key']) {
+        expect(description).toContain(word);
+      }
+      expect(Object.keys(spec.paths).length).toBeGreaterThan(0);
+    });
+
+    it('resolves every $ref', () => {
+      const refs = collectRefs(spec);
+      expect(refs.length).toBeGreaterThan(0);
+      const broken = refs.filter((r) => resolvePointer(spec, r.ref) === undefined).map((r) => `${r.where}: ${r.ref}`);
+      expect(broken).toEqual([]);
+    });
+
+    it('uses `nullable` only next to `type` (OpenAPI 3.0.3) and `additionalProperties: false` on every request body object', () => {
+      const problems: string[] = [];
+      for (const { node: schema, where } of objectsIn(spec, '#')) {
+        if (schema.nullable === true && schema.type === undefined) problems.push(`${where}: nullable without type`);
+        if (Array.isArray(schema.enum) && schema.enum.includes(null) && schema.nullable !== true) problems.push(`${where}: null in enum but not nullable`);
+      }
+      const closedEverywhere = (schema: Json, where: string) => {
+        const s = deref(spec, schema) as JsonObject;
+        if (s.type === 'object' || s.properties) {
+          if (s.additionalProperties !== false) problems.push(`${where}: request object without additionalProperties: false`);
+          for (const [name, prop] of Object.entries((s.properties as JsonObject) ?? {})) closedEverywhere(prop, `${where}.${name}`);
+        }
+      };
+      for (const { method, path, op } of operations(spec)) {
+        const body = op.requestBody ? (deref(spec, op.requestBody) as JsonObject) : null;
+        if (!body) continue;
+        const content = body.content as JsonObject;
+        expect({ op: `${method} ${path}`, types: Object.keys(content) }).toEqual({ op: `${method} ${path}`, types: ['application/json'] });
+        closedEverywhere((content['application/json'] as JsonObject).schema!, `${method} ${path} body`);
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('gives every operation an id, parameters with schemas, declared path parameters and security it defines', () => {
+      const ids = new Set<string>();
+      const schemes = Object.keys((spec.components.securitySchemes as JsonObject) ?? {});
+      expect([...schemes].sort()).toEqual(['bearerAuth', 'guestToken', 'streamToken']);
+      const bearer = spec.components.securitySchemes as Record<string, JsonObject>;
+      expect(bearer.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+      expect(bearer.streamToken).toMatchObject({ type: 'apiKey', in: 'query', name: 'access_token' });
+
+      for (const { method, path, op } of operations(spec)) {
+        const label = `${method.toUpperCase()} ${path}`;
+        expect({ label, operationId: typeof op.operationId }).toEqual({ label, operationId: 'string' });
+        expect({ label, duplicateId: ids.has(op.operationId as string) }).toEqual({ label, duplicateId: false });
+        ids.add(op.operationId as string);
+
+        const params = ((op.parameters as Json[]) ?? []).map((p) => deref(spec, p as JsonObject));
+        for (const p of params) {
+          expect({ label, name: p.name, hasSchema: !!p.schema, in: ['query', 'header', 'path', 'cookie'].includes(p.in as string) }).toEqual({
+            label,
+            name: p.name,
+            hasSchema: true,
+            in: true,
+          });
+        }
+        const keys = params.map((p) => `${p.in}:${p.name}`);
+        expect({ label, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({ label, duplicates: [] });
+        const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+        const declared = params.filter((p) => p.in === 'path').map((p) => p.name as string).sort();
+        expect({ label, pathParams: declared }).toEqual({ label, pathParams: templated });
+        for (const p of params.filter((p) => p.in === 'path')) {
+          expect({ label, required: p.required, format: (p.schema as JsonObject).format }).toEqual({ label, required: true, format: 'uuid' });
+        }
+
+        expect({ label, hasSecurity: Array.isArray(op.security) }).toEqual({ label, hasSecurity: true });
+        for (const requirement of op.security as JsonObject[]) {
+          for (const name of Object.keys(requirement)) expect(schemes).toContain(name);
+        }
+      }
+    });
+
+    it('documents for every operation a success, 500, and the 400/401/403/404/409/413/415 its route can answer, all with the Error schema', () => {
+      const problems: string[] = [];
+      const errorRef = '#/components/schemas/Error';
+      for (const { method, path, op } of operations(spec)) {
+        const label = `${method.toUpperCase()} ${path}`;
+        const responses = op.responses as JsonObject;
+        const codes = Object.keys(responses ?? {});
+        const need = (code: string, why: string) => {
+          if (!codes.includes(code)) problems.push(`${label}: no ${code} (${why})`);
+        };
+        if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${label}: no 2xx response`);
+        need('500', 'every route');
+        const secured = (op.security as JsonObject[]).length > 0;
+        const params = ((op.parameters as Json[]) ?? []).map((p) => deref(spec, p as JsonObject));
+        if (secured) need('401', 'needs a token');
+        if (params.length > 0 || op.requestBody || method === 'post' || method === 'put') need('400', 'validated input');
+        if (method === 'post' || method === 'put') {
+          need('413', 'Fastify body limit');
+          need('415', 'Fastify content-type parsing');
+        }
+        if (path.includes('{id}') && !path.endsWith('/stream')) need('404', 'unknown or foreign id');
+        if (path.startsWith('/v1/ops/') || (method === 'put' && path.startsWith('/v1/settings/'))) need('403', 'admin only');
+        if (path.startsWith('/v1/conversations/{id}/') && method === 'post') need('409', 'ticket state conflicts');
+        if ((method === 'post' || method === 'put') && path !== '/v1/stream-tokens') {
+          if (!params.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')) problems.push(`${label}: no Idempotency-Key header`);
+        }
+        for (const [code, raw] of Object.entries(responses ?? {})) {
+          const response = deref(spec, raw as JsonObject);
+          if (typeof response.description !== 'string') problems.push(`${label} ${code}: no description`);
+          for (const [type, media] of Object.entries((response.content as JsonObject) ?? {})) {
+            if (!(media as JsonObject).schema) problems.push(`${label} ${code} ${type}: no schema`);
+          }
+          if (/^[45]\d\d$/.test(code)) {
+            const schema = ((response.content as JsonObject)?.['application/json'] as JsonObject | undefined)?.schema as JsonObject | undefined;
+            if (schema?.$ref !== errorRef) problems.push(`${label} ${code}: not the Error schema`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+
+      const error = deref(spec, { $ref: errorRef }) as JsonObject;
+      expect(Object.keys(error.properties as JsonObject).sort()).toEqual(['code', 'details', 'error', 'message', 'statusCode']);
+      expect([...(error.required as string[])].sort()).toEqual(['error', 'message', 'statusCode']);
+    });
+
+    it('documents the SSE routes as text/event-stream with stream-token auth, and history as JSON and NDJSON', () => {
+      for (const path of ['/v1/stream', '/v1/guest/conversations/{id}/stream']) {
+        const op = spec.paths[path]!.get as JsonObject;
+        const ok = deref(spec, (op.responses as JsonObject)['200']!) as JsonObject;
+        expect(Object.keys(ok.content as JsonObject)).toEqual(['text/event-stream']);
+        for (const event of ['ready', 'reset', 'conversation.updated', 'message.created', 'Last-Event-ID', 'heartbeat']) {
+          expect(ok.description).toContain(event);
+        }
+        expect(op.security).toContainEqual({ streamToken: [] });
+        const params = (op.parameters as JsonObject[]).map((p) => deref(spec, p));
+        expect(params.map((p) => p.name)).toEqual(expect.arrayContaining(['Last-Event-ID', 'lastEventId', 'access_token']));
+      }
+      expect(String((deref(spec, { $ref: '#/components/responses/EventStream' }) as JsonObject).description)).toContain('alert.created');
+      const history = spec.paths['/v1/ops/conversations/{id}/history']!.get as JsonObject;
+      const ok = deref(spec, (history.responses as JsonObject)['200']!) as JsonObject;
+      expect(Object.keys(ok.content as JsonObject).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    });
+  });
+
+  describe('request schemas match the DTOs', () => {
+    type Meta = { type: string; name: string; propertyName: string; constraints?: unknown[] };
+    const metadata = (target: Function) => getMetadataStorage().getTargetValidationMetadatas(target, '', true, false) as unknown as Meta[];
+    const byProperty = (target: Function) => {
+      const map = new Map<string, Meta[]>();
+      for (const m of metadata(target)) map.set(m.propertyName, [...(map.get(m.propertyName) ?? []), m]);
+      return map;
+    };
+    const constraint = (metas: Meta[], name: string) => metas.find((m) => m.name === name)?.constraints;
+
+    /** The keywords a property schema must carry for the class-validator decorators on it. */
+    function expectedKeywords(metas: Meta[]): JsonObject {
+      const out: JsonObject = {};
+      if (constraint(metas, 'isBoolean')) out.type = 'boolean';
+      if (constraint(metas, 'isString')) out.type = 'string';
+      if (constraint(metas, 'isInt')) out.type = 'integer';
+      const maxLength = constraint(metas, 'maxLength');
+      if (maxLength) out.maxLength = maxLength[0] as number;
+      if (metas.some((m) => m.name === 'isNotEmpty')) out.minLength = 1;
+      const isIn = constraint(metas, 'isIn');
+      if (isIn) out.enum = [...(isIn[0] as string[])];
+      const min = constraint(metas, 'min');
+      if (min) out.minimum = min[0] as number;
+      const max = constraint(metas, 'max');
+      if (max) out.maximum = max[0] as number;
+      const matches = constraint(metas, 'matches');
+      if (matches) out.pattern = (matches[0] as RegExp).source;
+      return out;
+    }
+
+    function actualKeywords(schema: Json, wanted: JsonObject): JsonObject {
+      const s = deref(spec, schema) as JsonObject;
+      return Object.fromEntries(Object.keys(wanted).map((k) => [k, s[k] ?? null]));
+    }
+
+    const bodies: Array<[Function, string]> = [
+      [StartConversationBody, 'StartConversationBody'],
+      [MessageBody, 'MessageBody'],
+      [LiveChatSettingsBody, 'LiveChatSettingsBody'],
+      [PushNotificationsBody, 'PushNotificationsBody'],
+      [PersonalSettingsBody, 'PersonalSettingsBody'],
+      [ClosureMessageBody, 'ClosureMessageBody'],
+    ];
+
+    it.each(bodies)('%p has the properties, required fields and limits of its schema', (dto, schemaName) => {
+      const schema = deref(spec, { $ref: `#/components/schemas/${schemaName}` }) as JsonObject;
+      const props = byProperty(dto);
+      expect(Object.keys(schema.properties as JsonObject).sort()).toEqual([...props.keys()].sort());
+      const required = [...props].filter(([, metas]) => !metas.some((m) => m.name === 'isOptional')).map(([name]) => name);
+      expect([...((schema.required as string[]) ?? [])].sort()).toEqual(required.sort());
+      for (const [name, metas] of props) {
+        const wanted = expectedKeywords(metas);
+        expect({ property: name, ...actualKeywords((schema.properties as JsonObject)[name]!, wanted) }).toEqual({ property: name, ...wanted });
+      }
+    });
+
+    const queries: Array<[string, string, Function]> = [
+      ['get', '/v1/conversations', ListConversationsQuery],
+      ['get', '/v1/conversations/{id}', ReadQuery],
+      ['get', '/v1/guest/conversations/{id}', ReadQuery],
+      ['get', '/v1/settings/live-chat', ReadQuery],
+      ['get', '/v1/settings/push-notifications', ReadQuery],
+      ['get', '/v1/me/settings', ReadQuery],
+      ['get', '/v1/me/alerts', ListAlertsQuery],
+      ['get', '/v1/me/alerts/decisions', ListAlertsQuery],
+      ['get', '/v1/ops/conversations/{id}/history', HistoryQuery],
+      ['get', '/v1/stream', StreamQuery],
+      ['get', '/v1/guest/conversations/{id}/stream', StreamQuery],
+    ];
+
+    it.each(queries)('%s %s documents the query parameters of %p', (method, path, dto) => {
+      const op = spec.paths[path]![method] as JsonObject;
+      const params = ((op.parameters as Json[]) ?? []).map((p) => deref(spec, p as JsonObject)).filter((p) => p.in === 'query');
+      const props = byProperty(dto);
+      expect(params.map((p) => p.name).sort()).toEqual([...props.keys()].sort());
+      for (const p of params) {
+        const wanted = expectedKeywords(props.get(p.name as string)!);
+        delete wanted.type; // query values arrive as strings; `limit` is documented as integer
+        expect({ param: p.name, required: p.required ?? false, ...actualKeywords(p.schema!, wanted) }).toEqual({ param: p.name, required: false, ...wanted });
+      }
+    });
+  });
+
+  describe('the running app answers as documented', () => {
+    let tokens: TokenService;
+    let admin: string, agent: string, otherAgent: string, foreignAdmin: string;
+    const observed: string[] = [];
+
+    async function call(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let payload: string | undefined;
+      if (options.raw !== undefined) payload = options.raw;
+      else if (options.body !== undefined) {
+        payload = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await send(method, url, headers, payload);
+      return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: res.text, json: () => JSON.parse(res.text) as Json };
+    }
+
+    /** Finds the documented operation for a concrete URL and checks status, media type and body. */
+    function conforms(method: string, url: string, res: Awaited<ReturnType<typeof call>>) {
+      const pathname = url.split('?')[0]!;
+      const match = operations(spec).find(
+        (o) => o.method === method.toLowerCase() && new RegExp(`^${o.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+      );
+      expect({ url, documented: !!match }).toEqual({ url, documented: true });
+      const label = `${method} ${url} → ${res.status}`;
+      const responses = match!.op.responses as JsonObject;
+      expect({ label, statusDocumented: String(res.status) in responses }).toEqual({ label, statusDocumented: true });
+      const response = deref(spec, responses[String(res.status)] as JsonObject);
+      const content = response.content as JsonObject;
+      const mediaType = res.contentType.split(';')[0]!.trim();
+      expect({ label, mediaType, documented: mediaType in content }).toEqual({ label, mediaType, documented: true });
+      if (mediaType === 'application/json') {
+        const problems = validate(spec, (content[mediaType] as JsonObject).schema!, res.json(), '$', { closed: true });
+        expect({ label, problems }).toEqual({ label, problems: [] });
+      }
+      observed.push(`${match!.method.toUpperCase()} ${match!.path} ${res.status}`);
+    }
+
+    async function check(method: string, url: string, options: Parameters<typeof call>[2] = {}, expectedStatus?: number) {
+      const res = await call(method, url, options);
+      if (expectedStatus !== undefined) expect({ method, url, status: res.status, body: res.text }).toMatchObject({ status: expectedStatus });
+      conforms(method, url, res);
+      return res;
+    }
+
+    beforeAll(async () => {
+      tokens = app.app.get(TokenService);
+      admin = await tokens.employeeToken({ id: 'openapi-admin', propertyId: PROPERTY, role: 'admin', name: 'Ada Admin' });
+      agent = await tokens.employeeToken({ id: 'openapi-agent', propertyId: PROPERTY, role: 'agent', name: 'Alan Agent' });
+      otherAgent = await tokens.employeeToken({ id: 'openapi-other', propertyId: PROPERTY, role: 'agent', name: 'Olga Other' });
+      foreignAdmin = await tokens.employeeToken({ id: 'foreign-admin', propertyId: 'another-hotel', role: 'admin', name: 'Fay' });
+    });
+
+    it('walks a ticket through its life with answers that match the schemas', async () => {
+      await check('GET', '/health', {}, 200);
+      await check('PUT', '/v1/me/settings', { token: agent, body: { incomingSupportRequests: true, assignedChatActivity: true } }, 200);
+      await check('PUT', '/v1/me/settings', { token: agent, body: { closureMessage: { enabled: true, text: 'Bye!' } } }, 200);
+      await check('GET', '/v1/me/settings', { token: agent }, 200);
+      await check('GET', '/v1/settings/live-chat', { token: agent }, 200);
+      const settings = await check('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: true, chatMode: 'hybrid' } }, 200);
+      await check('GET', `/v1/settings/live-chat?minPosition=${(settings.json() as JsonObject).position}`, { token: agent }, 200);
+      await check('PUT', '/v1/settings/push-notifications', { token: admin, body: { pushNotificationsEnabled: true } }, 200);
+      await check('GET', '/v1/settings/push-notifications', { token: agent }, 200);
+
+      const started = (await check('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: 'Gus' } }, 201)).json() as JsonObject;
+      const id = started.conversationId as string;
+      const guest = started.guestToken as string;
+      await check('POST', `/v1/guest/conversations/${id}/messages`, { token: guest, body: { text: 'Hello' } }, 201);
+      const support = (await check('POST', `/v1/guest/conversations/${id}/support-requests`, { token: guest }, 201)).json() as JsonObject;
+      await check('GET', `/v1/guest/conversations/${id}?minPosition=${support.position}`, { token: guest }, 200);
+      await check('GET', `/v1/conversations?status=open&limit=5&minPosition=${support.position}`, { token: agent }, 200);
+      await check('GET', `/v1/conversations/${id}`, { token: agent }, 200);
+
+      await check('POST', `/v1/conversations/${id}/messages`, { token: agent, body: { text: 'early' } }, 409);
+      await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'take-1' } }, 200);
+      await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'take-1' } }, 200);
+      const conflict = await check('POST', `/v1/conversations/${id}/take-over`, { token: otherAgent }, 409);
+      expect(conflict.json()).toMatchObject({ code: 'already_assigned', details: { owner: { id: 'openapi-agent' } } });
+      await check('POST', `/v1/conversations/${id}/messages`, { token: otherAgent, body: { text: 'mine?' } }, 403);
+      const reply = (await check('POST', `/v1/conversations/${id}/messages`, { token: agent, body: { text: 'Hi Gus' } }, 201)).json() as JsonObject;
+      await check('POST', `/v1/guest/conversations/${id}/messages`, { token: guest, body: { text: 'Thanks' } }, 201);
+      const alerts = (await check('GET', `/v1/me/alerts?unread=true&limit=10&minPosition=${reply.position}`, { token: agent }, 200)).json() as JsonObject;
+      await check('GET', '/v1/me/alerts/decisions?limit=10', { token: otherAgent }, 200);
+      expect((alerts.items as JsonObject[]).length).toBeGreaterThan(0);
+      const alertId = (alerts.items as JsonObject[])[0]!.id as string;
+      await check('POST', `/v1/me/alerts/${alertId}/read`, { token: agent }, 200);
+      await check('POST', `/v1/me/alerts/${alertId}/read`, { token: otherAgent }, 404);
+      await check('POST', `/v1/conversations/${id}/close`, { token: agent }, 200);
+      await check('POST', `/v1/conversations/${id}/close`, { token: agent }, 409);
+
+      await check('GET', `/v1/ops/conversations/${id}/history`, { token: admin }, 200);
+      await check('GET', `/v1/ops/conversations/${id}/history?at=${encodeURIComponent(new Date().toISOString())}`, { token: admin }, 200);
+      await check('GET', `/v1/ops/conversations/${id}/history?at=2000-01-01T00:00:00Z`, { token: admin }, 200);
+      const ndjson = await check('GET', `/v1/ops/conversations/${id}/history`, { token: admin, headers: { accept: 'application/x-ndjson' } }, 200);
+      expect(ndjson.contentType).toContain('application/x-ndjson');
+      const historyEvent = deref(spec, { $ref: '#/components/schemas/HistoryEvent' });
+      for (const line of ndjson.text.trim().split('\n')) expect(validate(spec, historyEvent, JSON.parse(line) as Json, '$', { closed: true })).toEqual([]);
+
+      await check('POST', '/v1/stream-tokens', { token: agent }, 201);
+      await check('POST', '/v1/stream-tokens', { token: guest }, 201);
+    });
+
+    it('answers errors in the documented statuses and Error shape', async () => {
+      const started = (await call('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: 'Eve' } })).json() as JsonObject;
+      const id = started.conversationId as string;
+      const guest = started.guestToken as string;
+      const unknown = '00000000-0000-4000-8000-000000000000';
+
+      // 400: validation (with details), unknown fields, bad ids, bad JSON, bad Idempotency-Key
+      const invalid = await check('POST', '/v1/guest/conversations', { body: { propertyId: '', guestName: 'x'.repeat(101), extra: 1 } }, 400);
+      expect((invalid.json() as JsonObject).details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'extra' })]));
+      await check('GET', '/v1/conversations?status=bogus&limit=0&cursor=x', { token: agent }, 400);
+      await check('GET', '/v1/conversations?unexpected=1', { token: agent }, 400);
+      await check('GET', '/v1/conversations/not-a-uuid', { token: agent }, 400);
+      await check('GET', `/v1/conversations/${id}?minPosition=-1`, { token: agent }, 400);
+      await check('PUT', '/v1/me/settings', { token: agent, raw: '{"incomingSupportRequests":', headers: { 'content-type': 'application/json' } }, 400);
+      await check('PUT', '/v1/me/settings', { token: agent, body: { closureMessage: { text: '', bogus: true } } }, 400);
+      await check('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: 'yes', chatMode: 'sometimes' } }, 400);
+      await check('PUT', '/v1/settings/push-notifications', { token: admin, body: {} }, 400);
+      await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'not allowed!' } }, 400);
+      await check('GET', `/v1/ops/conversations/${id}/history?at=yesterday`, { token: admin }, 400);
+      await check('GET', '/v1/me/alerts?limit=201', { token: agent }, 400);
+
+      // 401
+      await check('GET', '/v1/conversations', {}, 401);
+      await check('GET', '/v1/conversations', { token: 'not-a-jwt' }, 401);
+      const streamToken = ((await call('POST', '/v1/stream-tokens', { token: agent })).json() as JsonObject).token as string;
+      await check('GET', '/v1/me/settings', { token: streamToken }, 401);
+      await check('POST', '/v1/stream-tokens', { token: streamToken }, 401);
+      await check('GET', `/v1/guest/conversations/${id}`, {}, 401);
+
+      // 403: wrong audience, not admin, another conversation's guest token
+      await check('GET', '/v1/conversations', { token: guest }, 403);
+      await check('GET', `/v1/guest/conversations/${id}`, { token: agent }, 403);
+      await check('PUT', '/v1/settings/live-chat', { token: agent, body: { requestSupportChat: true, chatMode: 'hybrid' } }, 403);
+      await check('GET', `/v1/ops/conversations/${id}/history`, { token: agent }, 403);
+      await check('GET', `/v1/guest/conversations/${unknown}`, { token: guest }, 403);
+
+      // 404: unknown ids and another property's ids alike
+      await check('GET', `/v1/conversations/${unknown}`, { token: agent }, 404);
+      await check('GET', `/v1/conversations/${id}`, { token: foreignAdmin }, 404);
+      await check('POST', `/v1/conversations/${id}/take-over`, { token: foreignAdmin }, 404);
+      await check('GET', `/v1/ops/conversations/${id}/history`, { token: foreignAdmin }, 404);
+      await check('POST', `/v1/me/alerts/${unknown}/read`, { token: agent }, 404);
+
+      // 409: no ticket yet
+      const noTicket = await check('POST', `/v1/conversations/${id}/take-over`, { token: agent }, 409);
+      expect(noTicket.json()).toMatchObject({ code: 'no_open_ticket', details: { ticketStatus: 'none' } });
+
+      // 413 and 415
+      await check('POST', `/v1/guest/conversations/${id}/messages`, { token: guest, body: { text: 'x'.repeat(64 * 1024) } }, 413);
+      await check('POST', '/v1/guest/conversations', { raw: '<start/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('PUT', '/v1/me/settings', { token: agent, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+    });
+
+    it('opens the SSE routes as text/event-stream starting with a `ready` event', async () => {
+      const { port } = app.app.getHttpServer().address() as AddressInfo;
+      const started = (await call('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: 'Sam' } })).json() as JsonObject;
+      const guestStreamToken = ((await call('POST', '/v1/stream-tokens', { token: started.guestToken as string })).json() as JsonObject).token as string;
+      const open = (path: string, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; contentType: string; head: string }>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
+            let head = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              head += chunk;
+              if (head.includes('event: ready') && head.includes('\n\n', head.indexOf('event: ready'))) {
+                resolve({ status: res.statusCode!, contentType: String(res.headers['content-type']), head });
+                req.destroy();
+              }
+            });
+          });
+          req.on('error', reject);
+          req.setTimeout(5000, () => reject(new Error(`no ready event from ${path}`)));
+          req.end();
+        });
+      for (const [path, headers] of [
+        ['/v1/stream', { authorization: `Bearer ${agent}` }],
+        [`/v1/guest/conversations/${started.conversationId}/stream?access_token=${guestStreamToken}`, {}],
+      ] as const) {
+        const res = await open(path, headers);
+        expect(res.status).toBe(200);
+        expect(res.contentType).toMatch(/^text\/event-stream/);
+        expect(res.head).toMatch(/^retry: \d+\n\nid: \d{1,19}-\d{1,9}\nevent: ready\ndata: \{\}\n\n/);
+        observed.push(`GET ${toOpenApiPath(path.split('?')[0]!.replace(String(started.conversationId), ':id'))} 200`);
+      }
+    });
+
+    it('exercised every documented operation at least once', () => {
+      const exercised = new Set(observed.map((o) => o.split(' ').slice(0, 2).join(' ')));
+      const all = operations(spec).map((o) => `${o.method.toUpperCase()} ${o.path}`);
+      expect(all.filter((o) => !exercised.has(o))).toEqual([]);
+    });
+  });
+
+  describe('/docs', () => {
+    it('serves the Swagger UI as HTML', async () => {
+      const res = await send('GET', '/docs');
+      const html = res.status === 302 ? await send('GET', res.headers.get('location')!) : res;
+      expect(html.status).toBe(200);
+      expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(html.text).toMatch(/<html/i);
+    });
+
+    it('serves openapi.yaml at /docs/json', async () => {
+      const res = await send('GET', '/docs/json');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const served = JSON.parse(res.text) as OpenApiDoc;
+      expect(served.openapi).toBe(spec.openapi);
+      expect(served.info).toEqual(spec.info);
+      expect(Object.keys(served.paths).sort()).toEqual(Object.keys(spec.paths).sort());
+      expect(served.components.schemas).toEqual(spec.components.schemas);
+    });
+  });
+});

@@ -1,0 +1,44 @@
+/** Replays the whole log into fresh read models and returns both sides, collection by collection. */
+import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
+import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import type { Doc, ReadModelStore } from '../../src/application/ports/read-models.js';
+import { physicalCollection } from '../../src/application/projections/projection.js';
+import { PROJECTIONS } from '../../src/application/projections/projections.service.js';
+import { Projector } from '../../src/application/projections/projector.js';
+import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
+
+export async function compareWithRebuild(dataDir: string): Promise<{ live: Record<string, Doc[]>; rebuilt: Record<string, Doc[]> }> {
+  const events = new SqliteEventStore(join(dataDir, 'events.db'));
+  const live = new SqliteReadModelStore(join(dataDir, 'read-models.db'));
+  const tmp = tempDir('lct-rebuild-');
+  const fresh = new SqliteReadModelStore(join(tmp.dir, 'rebuilt.db'));
+  try {
+    for (const projection of PROJECTIONS) {
+      const projector = new Projector([projection], events, fresh, null);
+      let after: bigint | null = null;
+      for (;;) {
+        const batch = await events.readAll(after, 500);
+        if (batch.length === 0) break;
+        await projector.applyBatch(batch);
+        after = batch[batch.length - 1]!.position;
+      }
+    }
+    const dump = async (store: ReadModelStore) => {
+      const out: Record<string, Doc[]> = {};
+      for (const p of PROJECTIONS) {
+        for (const c of p.collections) {
+          const name = physicalCollection(c, p.version);
+          out[name] = await store.find<Doc>(name, {}, { sort: { _id: 1 } });
+        }
+      }
+      return out;
+    };
+    return { live: await dump(live), rebuilt: await dump(fresh) };
+  } finally {
+    await events.close();
+    await live.close();
+    await fresh.close();
+    tmp.cleanup();
+  }
+}
