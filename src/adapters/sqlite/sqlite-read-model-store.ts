@@ -32,6 +32,17 @@ const sqlValue = (v: Scalar | number | string) => (typeof v === 'boolean' ? (v ?
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly tables = new Set<string>();
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -52,7 +63,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
-    const row = this.db.prepare(`SELECT _pos, doc FROM ${this.ensureTable(collection)} WHERE _id = ?`).get(id) as
+    const row = this.sql(`SELECT _pos, doc FROM ${this.ensureTable(collection)} WHERE _id = ?`).get(id) as
       | { _pos: bigint; doc: string }
       | undefined;
     return row ? ({ ...JSON.parse(row.doc), _id: id, _pos: row._pos } as T) : null;
@@ -66,13 +77,13 @@ export class SqliteReadModelStore implements ReadModelStore {
     let sql = `SELECT _id, _pos, doc FROM ${this.ensureTable(collection)} WHERE ${where}`;
     if (order) sql += ` ORDER BY ${order}`;
     if (options.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
-    const rows = this.db.prepare(sql).all(...params) as Array<{ _id: string; _pos: bigint; doc: string }>;
+    const rows = this.sql(sql).all(...params) as Array<{ _id: string; _pos: bigint; doc: string }>;
     return rows.map((r) => ({ ...JSON.parse(r.doc), _id: r._id, _pos: r._pos }) as T);
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
     const { where, params } = compileFilter(filter);
-    const row = this.db.prepare(`SELECT count(*) AS n FROM ${this.ensureTable(collection)} WHERE ${where}`).get(...params) as {
+    const row = this.sql(`SELECT count(*) AS n FROM ${this.ensureTable(collection)} WHERE ${where}`).get(...params) as {
       n: bigint;
     };
     return Number(row.n);
@@ -89,7 +100,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async checkpoint(projector: string): Promise<Position | null> {
-    const row = this.db.prepare('SELECT position FROM checkpoints WHERE projector = ?').get(projector) as
+    const row = this.sql('SELECT position FROM checkpoints WHERE projector = ?').get(projector) as
       | { position: bigint }
       | undefined;
     return row ? row.position : null;
@@ -100,13 +111,13 @@ export class SqliteReadModelStore implements ReadModelStore {
     const upserts = new Map(
       [...tables].map((t) => [
         t,
-        this.db.prepare(
+        this.sql(
           `INSERT INTO ${t} (_id, _pos, doc) VALUES (?, ?, ?)
            ON CONFLICT(_id) DO UPDATE SET _pos = excluded._pos, doc = excluded.doc WHERE excluded._pos > ${t}._pos`,
         ),
       ]),
     );
-    const saveCheckpoint = this.db.prepare(
+    const saveCheckpoint = this.sql(
       'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
     );
     this.db.transaction(() => {
@@ -119,6 +130,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async drop(projector: string, collections: string[]): Promise<void> {
+    this.statements.clear(); // statements on dropped tables must not be reused
     this.db.transaction(() => {
       for (const c of collections) {
         this.db.exec(`DROP TABLE IF EXISTS ${table(c)}`);

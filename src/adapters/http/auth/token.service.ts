@@ -1,5 +1,6 @@
 /** HS256 JWTs (jose): verifying employee tokens, minting guest and short-lived stream tokens. */
 import { Injectable } from '@nestjs/common';
+import { type KeyObject, createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { EmployeePrincipal, EmployeeRole, GuestPrincipal, Principal, TokenScope } from './principal.js';
 
@@ -11,10 +12,11 @@ export class InvalidTokenError extends Error {}
 
 @Injectable()
 export class TokenService {
-  private readonly key: Uint8Array;
+  /** A KeyObject, imported once: jose re-imports a raw Uint8Array secret on every call. */
+  private readonly key: KeyObject;
 
   constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   async verify(token: string): Promise<{ principal: Principal; scope: TokenScope }> {
