@@ -71,6 +71,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const unknown = rawRoles.filter((r) => !ROLES.includes(r as Role));
   if (unknown.length > 0 || rawRoles.length === 0) throw new ConfigError('ROLES', `must list some of ${ROLES.join(', ')} (got "${env.ROLES}")`);
 
+  const roles = [...new Set(rawRoles as Role[])];
+  if (roles.length < ROLES.length && !redisUrl) {
+    throw new ConfigError('REDIS_URL', `is required when roles are split across processes (ROLES=${roles.join(',')}): the change feed must be shared`);
+  }
+
   let jwtSecret = env.AUTH_JWT_SECRET ?? '';
   const demo = embedded && jwtSecret === '';
   if (demo) jwtSecret = demoSecret(dataDir);
@@ -90,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongoUrl,
     redisUrl,
     aiResponderUrl,
-    roles: [...new Set(rawRoles as Role[])],
+    roles,
     vapid:
       vapidKeys === 2
         ? { publicKey: env.VAPID_PUBLIC_KEY!, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT || 'mailto:ops@example.com' }

@@ -15,6 +15,9 @@ import { HttpAiResponder } from './ai/http-responder.js';
 import { InProcessChangeFeed } from './memory/in-process-change-feed.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
+import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
+import { MongoReadModelStore } from './mongo/mongo-read-model-store.js';
+import { RedisChangeFeed } from './redis/redis-change-feed.js';
 
 export interface Adapters {
   eventStore: EventStore;
@@ -27,22 +30,40 @@ export interface Adapters {
 
 export async function connectAdapters(config: Config): Promise<Adapters> {
   mkdirSync(config.dataDir, { recursive: true });
-  const eventStore: EventStore = new SqliteEventStore(join(config.dataDir, 'events.db'));
-  const readModels: ReadModelStore = new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
-  // The in-process feed starts where the read models are: older Last-Event-IDs get a reset.
-  const head = await eventStore.headPosition();
-  const changeFeed: ChangeFeed = new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
-  const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
-  return {
-    eventStore,
-    readModels,
-    changeFeed,
-    aiResponder,
-    describe: `embedded SQLite in ${config.dataDir}`,
-    async close() {
-      await changeFeed.close();
-      await eventStore.close();
-      await readModels.close();
-    },
-  };
+  const opened: Array<{ close(): Promise<void> }> = [];
+  try {
+    const eventStore: EventStore = config.eventStoreUrl
+      ? await EsdbEventStore.connect(config.eventStoreUrl)
+      : new SqliteEventStore(join(config.dataDir, 'events.db'));
+    opened.push(eventStore);
+    const readModels: ReadModelStore = config.mongoUrl
+      ? await MongoReadModelStore.connect(config.mongoUrl)
+      : new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
+    opened.push(readModels);
+    // The in-process feed starts where the log is now: older Last-Event-IDs get a reset.
+    const head = await eventStore.headPosition();
+    const changeFeed: ChangeFeed = config.redisUrl
+      ? await RedisChangeFeed.connect(config.redisUrl)
+      : new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
+    opened.push(changeFeed);
+    const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
+    const describe = [
+      config.eventStoreUrl ? 'events: EventStoreDB' : `events: SQLite in ${config.dataDir}`,
+      config.mongoUrl ? 'read models: MongoDB' : 'read models: SQLite',
+      config.redisUrl ? 'change feed: Redis' : 'change feed: in process',
+    ].join(', ');
+    return {
+      eventStore,
+      readModels,
+      changeFeed,
+      aiResponder,
+      describe,
+      async close() {
+        for (const adapter of opened.reverse()) await adapter.close();
+      },
+    };
+  } catch (error) {
+    for (const adapter of opened.reverse()) await adapter.close().catch(() => undefined);
+    throw error;
+  }
 }
