@@ -50,8 +50,12 @@ export interface Conversation {
   startedAt: string;
   /** The current or most recent ticket; a closed one stays here until a new request opens another. */
   ticket: Ticket | null;
-  /** Ids of guest messages the AI has answered, so a redelivered message is never answered twice. */
-  answeredGuestMessages: ReadonlySet<string>;
+  /**
+   * Guest messages written while AVA was in charge and not answered yet. A message written
+   * while a ticket was active belongs to the human, even if the AI worker sees it after the
+   * close; an answered one is never answered twice.
+   */
+  awaitingAi: ReadonlySet<string>;
 }
 
 export type ConversationState = Conversation | null;
@@ -69,7 +73,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       guestName: d.guestName,
       startedAt: d.at,
       ticket: null,
-      answeredGuestMessages: new Set(),
+      awaitingAi: new Set(),
     };
   }
   if (state === null) return state;
@@ -77,6 +81,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
     case 'TicketOpened':
       return {
         ...state,
+        awaitingAi: new Set(),
         ticket: { id: event.data.ticketId, status: 'open', ownerId: null, ownerName: null, openedAt: event.data.at },
       };
     case 'TicketTakenOver':
@@ -88,9 +93,13 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         : state;
     case 'TicketClosed':
       return state.ticket ? { ...state, ticket: { ...state.ticket, status: 'closed' } } : state;
-    case 'AiReplyPosted':
-      return { ...state, answeredGuestMessages: new Set([...state.answeredGuestMessages, event.data.inReplyTo]) };
+    case 'AiReplyPosted': {
+      const awaitingAi = new Set(state.awaitingAi);
+      awaitingAi.delete(event.data.inReplyTo);
+      return { ...state, awaitingAi };
+    }
     case 'GuestMessagePosted':
+      return isTicketActive(state) ? state : { ...state, awaitingAi: new Set([...state.awaitingAi, event.data.messageId]) };
     case 'SupportRequestDeclined':
     case 'EmployeeReplied':
     case 'ClosureMessageSent':
@@ -161,14 +170,17 @@ export function aiMayAnswer(conversation: Conversation, chatMode: ChatMode): boo
   return chatMode !== 'off' && !isTicketActive(conversation);
 }
 
-/** An AI reply that is no longer wanted (a ticket opened meanwhile, mode switched off) is dropped, not refused. */
+/**
+ * An AI reply that is no longer wanted is dropped, not refused: a ticket opened meanwhile,
+ * the mode was switched off, the message was already answered or was written to a human.
+ */
 export function postAiReply(
   state: ConversationState,
   cmd: { messageId: string; text: string; inReplyTo: string; chatMode: ChatMode; at: string },
 ): ConversationEvent[] {
   const conversation = existing(state);
   if (!aiMayAnswer(conversation, cmd.chatMode)) return [];
-  if (conversation.answeredGuestMessages.has(cmd.inReplyTo)) return [];
+  if (!conversation.awaitingAi.has(cmd.inReplyTo)) return [];
   return [{ type: 'AiReplyPosted', data: { messageId: cmd.messageId, text: cmd.text, inReplyTo: cmd.inReplyTo, at: cmd.at } }];
 }
 

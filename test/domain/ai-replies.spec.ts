@@ -8,7 +8,7 @@ import { describe, it, expect } from '@jest/globals';
 import { aiMayAnswer, postAiReply, type ConversationEvent } from '../../src/domain/conversation.js';
 import type { ChatMode } from '../../src/domain/settings.js';
 import { given } from './given-when-then.js';
-import { aiAnswered, alice, assignedTo, at, closedTicket, guestWrote, noTicket, openTicket } from './fixtures.js';
+import { aiAnswered, alice, assignedTo, at, closedBy, closedTicket, guestWrote, noTicket, openTicket, takenOverBy, ticketOpened } from './fixtures.js';
 
 const avaAnswers = (inReplyTo: string, chatMode: ChatMode, messageId = `ai-${inReplyTo}`) => ({
   messageId,
@@ -24,6 +24,26 @@ const aiReplyPosted = (inReplyTo: string, messageId = `ai-${inReplyTo}`): Conver
 });
 
 describe('AI replies', () => {
+  describe('messages written to a person stay with the person', () => {
+    it('does not answer, after the close, a message the guest wrote while the ticket was assigned', () => {
+      given([...assignedTo(alice), guestWrote('g-during', 'Thanks Alice', 4), closedBy(alice)])
+        .when((state) => postAiReply(state, avaAnswers('g-during', 'hybrid')))
+        .thenNothing();
+    });
+
+    it('does not answer a message written before the guest asked for a person', () => {
+      given([...noTicket(), guestWrote('g-before'), ticketOpened(), takenOverBy(alice), closedBy(alice)])
+        .when((state) => postAiReply(state, avaAnswers('g-before', 'hybrid')))
+        .thenNothing();
+    });
+
+    it('does not answer a message that is not in the conversation', () => {
+      given(noTicket())
+        .when((state) => postAiReply(state, avaAnswers('never-written', 'hybrid')))
+        .thenNothing();
+    });
+  });
+
   describe('AVA answers a guest message', () => {
     it.each<ChatMode>(['ai_only', 'hybrid'])('with no ticket, in %s mode', (mode) => {
       given([...noTicket(), guestWrote('g-1')])

@@ -40,7 +40,7 @@ export class AnswerGuestMessageHandler implements ICommandHandler<AnswerGuestMes
       cmd.propertyId,
     );
     // Checked before calling the responder so a paused AI costs nothing; checked again when deciding.
-    if (!conversation || !aiMayAnswer(conversation, settings.chatMode) || conversation.answeredGuestMessages.has(cmd.guestMessageId)) {
+    if (!conversation || !aiMayAnswer(conversation, settings.chatMode) || !conversation.awaitingAi.has(cmd.guestMessageId)) {
       return null;
     }
     const response = await this.responder.respond({ conversationId: cmd.conversationId, guestName: conversation.guestName, text: cmd.text });
