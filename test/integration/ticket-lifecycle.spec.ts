@@ -188,5 +188,10 @@ describe('ticket lifecycle through the API', () => {
     const lines = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['ConversationStarted', 'TicketOpened', 'TicketTakenOver']);
     expect((await api.get(`/v1/ops/conversations/${guest.conversationId}/history`, alice)).status).toBe(403);
+    for (const bad of ['2026-W48', '2026-329', 'yesterday']) {
+      const res = await api.get(`/v1/ops/conversations/${guest.conversationId}/history?at=${bad}`, admin);
+      expect(res.status).toBe(400);
+      expect(res.body.details[0].field).toBe('at');
+    }
   });
 });

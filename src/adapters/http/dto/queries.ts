@@ -29,8 +29,12 @@ export class ListAlertsQuery extends ReadQuery {
   limit?: number;
 }
 
+/** RFC 3339 date-time only: ISO week or ordinal dates pass IsISO8601 but not `new Date()`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
 export class HistoryQuery {
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @Matches(RFC3339, { message: 'at must be an RFC 3339 date-time, e.g. 2026-11-25T16:30:00Z' })
+  @IsISO8601({ strict: true })
   at?: string;
 }
 
