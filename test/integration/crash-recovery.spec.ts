@@ -16,8 +16,10 @@ import { TEST_SECRET } from '../support/test-app.js';
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 
 async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
+  // The embedded store only: the test run's REDIS_URL/MONGODB_URL must not leak into the server.
+  const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, ...env } = process.env;
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: TEST_SECRET },
+    env: { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: TEST_SECRET },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok, 15000, 'server start');

@@ -28,33 +28,40 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = this.toBody(exception);
+    const body = toErrorBody(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (reply.sent || reply.raw.headersSent) return;
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
+}
 
-  private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof DomainError) {
-      return errorBody(STATUS_BY_KIND[exception.kind], exception.message, { code: exception.code, details: exception.details });
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const res = exception.getResponse();
-      if (typeof res === 'object' && res !== null && 'details' in res) {
-        return errorBody(status, String((res as { message?: unknown }).message ?? exception.message), {
-          details: (res as { details: unknown }).details,
-        });
-      }
-      const message = typeof res === 'object' && res !== null && 'message' in res ? (res as { message: unknown }).message : exception.message;
-      return errorBody(status, Array.isArray(message) ? message.join('; ') : String(message));
-    }
-    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return errorBody(fastifyError.statusCode, fastifyError.message ?? 'Bad request', { code: fastifyError.code });
-    }
-    return errorBody(500, 'Internal server error');
+/**
+ * The status and body the ErrorFilter renders for an exception. Exported so that code which
+ * sees exceptions before the filter (the idempotency interceptor) records exactly that answer.
+ * An HttpException whose response object has a string `code` keeps it.
+ */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof DomainError) {
+    return errorBody(STATUS_BY_KIND[exception.kind], exception.message, { code: exception.code, details: exception.details });
   }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const res = exception.getResponse();
+    const code = typeof res === 'object' && res !== null && typeof (res as { code?: unknown }).code === 'string' ? { code: (res as { code: string }).code } : {};
+    if (typeof res === 'object' && res !== null && 'details' in res) {
+      return errorBody(status, String((res as { message?: unknown }).message ?? exception.message), {
+        ...code,
+        details: (res as { details: unknown }).details,
+      });
+    }
+    const message = typeof res === 'object' && res !== null && 'message' in res ? (res as { message: unknown }).message : exception.message;
+    return errorBody(status, Array.isArray(message) ? message.join('; ') : String(message), code);
+  }
+  const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return errorBody(fastifyError.statusCode, fastifyError.message ?? 'Bad request', { code: fastifyError.code });
+  }
+  return errorBody(500, 'Internal server error');
 }
 
 /** class-validator errors flattened to [{ field: 'closureMessage.text', messages: [...] }]. */

@@ -2,13 +2,17 @@
  * Event store on one SQLite file (WAL). Durability: `synchronous=FULL`, so an acknowledged
  * append survives power loss; speed: appends that arrive while a commit is running are
  * committed together in the next transaction (group commit), each still checked against its
- * own expected revision.
+ * own expected revision. Commits run in a worker thread (sqlite-event-writer.ts) so fsync
+ * never blocks the event loop; reads use this thread's own connection (WAL readers do not
+ * wait for the writer).
  *
  * Several processes may share the file: every batch is a BEGIN IMMEDIATE transaction that
  * re-reads stream revisions, and subscribers poll for other processes' appends.
  */
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import {
   type AppendResult,
   type EventStore,
@@ -19,6 +23,7 @@ import {
   WrongExpectedVersionError,
 } from '../../application/ports/event-store.js';
 import { catchUpSubscription } from '../../application/ports/catch-up-subscription.js';
+import { type WriterReply, type WriterRequest, writerMain } from './sqlite-event-writer.js';
 
 interface PendingAppend {
   streamId: string;
@@ -50,13 +55,13 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly appended = new EventEmitter();
   private pending: PendingAppend[] = [];
+  private inFlight: PendingAppend[] | null = null;
   private flushScheduled = false;
+  private batchNumber = 0;
+  private readonly writer: Worker;
   private closed = false;
   private readonly pollIntervalMs: number;
   private readonly stmt: {
-    lastRevision: Database.Statement;
-    insert: Database.Statement;
-    atRevision: Database.Statement;
     readStream: Database.Statement;
     readAll: Database.Statement;
     head: Database.Statement;
@@ -84,15 +89,17 @@ export class SqliteEventStore implements EventStore {
       CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events(stream, revision);
     `);
     this.stmt = {
-      lastRevision: this.db.prepare('SELECT max(revision) AS r FROM events WHERE stream = ?'),
-      insert: this.db.prepare(
-        'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      atRevision: this.db.prepare('SELECT position, id FROM events WHERE stream = ? AND revision = ?'),
       readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
       readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare('SELECT max(position) AS p FROM events'),
     };
+    this.writer = new Worker(`(${writerMain.toString()})(require)`, {
+      eval: true,
+      workerData: { file, betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3') },
+    });
+    this.writer.on('message', (reply: WriterReply) => this.onWriterReply(reply));
+    this.writer.on('error', (error) => this.failInFlight(error));
+    this.writer.unref();
   }
 
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -106,75 +113,60 @@ export class SqliteEventStore implements EventStore {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ streamId, events, json, expected, resolve, reject });
+      // Appends issued in the same tick join one group; later ones queue behind the running commit.
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
       }
     });
   }
 
-  /** One transaction for everything that queued up since the last commit. */
+  /** Sends everything queued since the last commit as one group, unless a commit is running. */
   private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
+    if (this.inFlight !== null || this.pending.length === 0) return;
+    this.inFlight = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: AppendResult } | { error: unknown }> = [];
-    const recordedAt = new Date().toISOString();
-    try {
-      this.db.transaction(() => {
-        for (const item of batch) outcomes.push(this.appendInTransaction(item, recordedAt));
-      }).immediate();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if ('ok' in outcome) item.resolve(outcome.ok);
-      else item.reject(outcome.error);
-    });
-    this.appended.emit('appended');
+    const request: WriterRequest = {
+      batch: ++this.batchNumber,
+      recordedAt: new Date().toISOString(),
+      appends: this.inFlight.map((p) => ({
+        streamId: p.streamId,
+        expected: p.expected,
+        events: p.events.map((e, i) => ({ id: e.id, type: e.type, data: p.json[i]!.data, metadata: p.json[i]!.metadata })),
+      })),
+    };
+    this.writer.ref(); // keep the process alive until the group is durable
+    this.writer.postMessage(request);
   }
 
-  private appendInTransaction(item: PendingAppend, recordedAt: string): { ok: AppendResult } | { error: unknown } {
-    const last = (this.stmt.lastRevision.get(item.streamId) as { r: bigint | null }).r;
-    const actual: bigint | 'no_stream' = last === null ? 'no_stream' : last;
-    const expectedLast = item.expected === 'no_stream' ? -1n : item.expected;
-    const matches = item.expected === 'any' || (actual === 'no_stream' ? expectedLast === -1n : actual === expectedLast);
-    if (!matches) {
-      const replay = this.sameAppendAlreadyStored(item, expectedLast as bigint);
-      return replay ? { ok: replay } : { error: new WrongExpectedVersionError(item.streamId, item.expected, actual) };
+  private onWriterReply(reply: WriterReply): void {
+    if ('closed' in reply) return;
+    const batch = this.inFlight ?? [];
+    this.inFlight = null;
+    this.writer.unref();
+    if ('error' in reply) {
+      for (const item of batch) item.reject(new Error(`Event store commit failed: ${reply.error}`));
+    } else {
+      batch.forEach((item, i) => {
+        const outcome = reply.outcomes[i]!;
+        if ('ok' in outcome) item.resolve(outcome.ok);
+        else if ('wrongVersion' in outcome) item.reject(new WrongExpectedVersionError(item.streamId, item.expected, outcome.wrongVersion.actual));
+        else item.reject(new Error(`Append to ${item.streamId} failed: ${outcome.failed}`));
+      });
+      this.appended.emit('appended');
     }
-    let revision = last === null ? -1n : last;
-    let position = 0n;
-    for (const [i, e] of item.events.entries()) {
-      revision += 1n;
-      const info = this.stmt.insert.run(
-        e.id,
-        item.streamId,
-        revision,
-        e.type,
-        item.json[i]!.data,
-        item.json[i]!.metadata,
-        recordedAt,
-      );
-      position = BigInt(info.lastInsertRowid);
-    }
-    return { ok: { revision, position } };
+    this.appended.emit('settled');
+    this.flush();
   }
 
-  /** ESDB's idempotence: the same ids right after the same expected revision mean "already done". */
-  private sameAppendAlreadyStored(item: PendingAppend, expectedLast: bigint): AppendResult | null {
-    if (item.expected === 'any') return null;
-    let position = 0n;
-    for (let i = 0; i < item.events.length; i++) {
-      const revision = expectedLast + 1n + BigInt(i);
-      const row = this.stmt.atRevision.get(item.streamId, revision) as { position: bigint; id: string } | undefined;
-      if (!row || row.id !== item.events[i]!.id) return null;
-      position = row.position;
-    }
-    return { revision: expectedLast + BigInt(item.events.length), position };
+  private failInFlight(error: unknown): void {
+    for (const item of [...(this.inFlight ?? []), ...this.pending]) item.reject(error);
+    this.inFlight = null;
+    this.pending = [];
+    this.appended.emit('settled');
   }
 
   async readStream(streamId: string): Promise<StoredEvent[]> {
@@ -216,11 +208,21 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** Lets queued appends commit, then stops the writer. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending.length > 0) this.flush();
+    while (this.inFlight !== null || this.pending.length > 0) {
+      await new Promise((r) => this.appended.once('settled', r));
+      this.flush();
+    }
     this.appended.emit('appended');
+    this.writer.ref();
+    await new Promise<void>((resolve) => {
+      this.writer.once('exit', () => resolve());
+      this.writer.once('message', (reply: WriterReply) => 'closed' in reply && void this.writer.terminate());
+      this.writer.postMessage({ close: true } satisfies WriterRequest);
+    });
     this.db.close();
   }
 }
