@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AnswerGuestMessageHandler } from './application/commands/answer-guest-message.js';
 import { ChangeLiveChatSettingsHandler, SwitchPushNotificationsHandler } from './application/commands/change-property-settings.js';
@@ -10,7 +10,7 @@ import { ReplyHandler } from './application/commands/reply.js';
 import { RequestSupportHandler } from './application/commands/request-support.js';
 import { StartConversationHandler } from './application/commands/start-conversation.js';
 import { TakeOverHandler } from './application/commands/take-over.js';
-import { AI_RESPONDER, CHANGE_FEED, EVENT_STORE, READ_MODELS } from './application/ports/tokens.js';
+import { AI_RESPONDER, CHANGE_FEED, EVENT_STORE, IDEMPOTENCY, READ_MODELS } from './application/ports/tokens.js';
 import { ProjectionsService } from './application/projections/projections.service.js';
 import { AlertQueries } from './application/queries/alert.queries.js';
 import { HistoryQueries } from './application/queries/history.queries.js';
@@ -28,6 +28,7 @@ import { OpsController } from './adapters/http/controllers/ops.controller.js';
 import { SettingsController } from './adapters/http/controllers/settings.controller.js';
 import { StreamController } from './adapters/http/controllers/stream.controller.js';
 import { ErrorFilter } from './adapters/http/errors.js';
+import { IdempotencyInterceptor } from './adapters/http/idempotency.interceptor.js';
 import { SSE_OPTIONS, SseService } from './adapters/http/sse/sse.service.js';
 import type { Config } from './config.js';
 
@@ -73,10 +74,12 @@ export class AppModule {
         { provide: READ_MODELS, useValue: adapters.readModels },
         { provide: CHANGE_FEED, useValue: adapters.changeFeed },
         { provide: AI_RESPONDER, useValue: adapters.aiResponder },
+        { provide: IDEMPOTENCY, useValue: adapters.idempotency },
         { provide: TokenService, useValue: new TokenService(config.jwtSecret) },
         { provide: SSE_OPTIONS, useValue: { heartbeatMs: config.heartbeatMs, maxBufferedBytes: 1024 * 1024 } },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         StartConversationHandler,
         PostGuestMessageHandler,
         RequestSupportHandler,

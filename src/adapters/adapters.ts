@@ -8,22 +8,27 @@ import { join } from 'node:path';
 import type { AiResponder } from '../application/ports/ai-responder.js';
 import type { ChangeFeed } from '../application/ports/change-feed.js';
 import type { EventStore } from '../application/ports/event-store.js';
+import type { IdempotencyStore } from '../application/ports/idempotency-store.js';
 import type { ReadModelStore } from '../application/ports/read-models.js';
 import type { Config } from '../config.js';
 import { BuiltinAiResponder } from './ai/builtin-responder.js';
 import { HttpAiResponder } from './ai/http-responder.js';
 import { InProcessChangeFeed } from './memory/in-process-change-feed.js';
+import { InProcessIdempotencyStore } from './memory/in-process-idempotency-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
 import { MongoReadModelStore } from './mongo/mongo-read-model-store.js';
 import { RedisChangeFeed } from './redis/redis-change-feed.js';
+import { RedisIdempotencyStore } from './redis/redis-idempotency-store.js';
 
 export interface Adapters {
   eventStore: EventStore;
   readModels: ReadModelStore;
   changeFeed: ChangeFeed;
   aiResponder: AiResponder;
+  /** First answers of requests sent with an Idempotency-Key (shared across instances on Redis). */
+  idempotency: IdempotencyStore;
   describe: string;
   close(): Promise<void>;
 }
@@ -46,17 +51,23 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       ? await RedisChangeFeed.connect(config.redisUrl)
       : new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
     opened.push(changeFeed);
+    const idempotency: IdempotencyStore = config.redisUrl
+      ? await RedisIdempotencyStore.connect(config.redisUrl)
+      : new InProcessIdempotencyStore();
+    opened.push(idempotency);
     const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
     const describe = [
       config.eventStoreUrl ? 'events: EventStoreDB' : `events: SQLite in ${config.dataDir}`,
       config.mongoUrl ? 'read models: MongoDB' : 'read models: SQLite',
       config.redisUrl ? 'change feed: Redis' : 'change feed: in process',
+      config.redisUrl ? 'idempotency keys: Redis' : 'idempotency keys: in process',
     ].join(', ');
     return {
       eventStore,
       readModels,
       changeFeed,
       aiResponder,
+      idempotency,
       describe,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();

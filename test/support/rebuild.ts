@@ -1,6 +1,7 @@
 /** Replays the whole log into fresh read models and returns both sides, collection by collection. */
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import type { EventStore } from '../../src/application/ports/event-store.js';
 import type { Doc, ReadModelStore } from '../../src/application/ports/read-models.js';
 import { physicalCollection } from '../../src/application/projections/projection.js';
 import { PROJECTIONS } from '../../src/application/projections/projections.service.js';
@@ -8,9 +9,22 @@ import { Projector } from '../../src/application/projections/projector.js';
 import { join } from 'node:path';
 import { tempDir } from './temp-dir.js';
 
-export async function compareWithRebuild(dataDir: string): Promise<{ live: Record<string, Doc[]>; rebuilt: Record<string, Doc[]> }> {
+type Dump = Record<string, Doc[]>;
+
+/** The embedded store's files: events.db and read-models.db in `dataDir`. */
+export async function compareWithRebuild(dataDir: string): Promise<{ live: Dump; rebuilt: Dump }> {
   const events = new SqliteEventStore(join(dataDir, 'events.db'));
   const live = new SqliteReadModelStore(join(dataDir, 'read-models.db'));
+  try {
+    return await compareStoresWithRebuild(events, live);
+  } finally {
+    await events.close();
+    await live.close();
+  }
+}
+
+/** Any event store and read-model store (e.g. MongoDB read models): rebuilt into a fresh SQLite file. */
+export async function compareStoresWithRebuild(events: EventStore, live: ReadModelStore): Promise<{ live: Dump; rebuilt: Dump }> {
   const tmp = tempDir('lct-rebuild-');
   const fresh = new SqliteReadModelStore(join(tmp.dir, 'rebuilt.db'));
   try {
@@ -25,7 +39,7 @@ export async function compareWithRebuild(dataDir: string): Promise<{ live: Recor
       }
     }
     const dump = async (store: ReadModelStore) => {
-      const out: Record<string, Doc[]> = {};
+      const out: Dump = {};
       for (const p of PROJECTIONS) {
         for (const c of p.collections) {
           const name = physicalCollection(c, p.version);
@@ -36,8 +50,6 @@ export async function compareWithRebuild(dataDir: string): Promise<{ live: Recor
     };
     return { live: await dump(live), rebuilt: await dump(fresh) };
   } finally {
-    await events.close();
-    await live.close();
     await fresh.close();
     tmp.cleanup();
   }

@@ -35,6 +35,7 @@ import {
   excludeSystemEvents,
   type AllStreamResolvedEvent,
   type ReadPosition,
+  type ResolvedEvent,
   type StreamingRead,
 } from '@eventstore/db-client';
 import type {
@@ -70,11 +71,14 @@ export interface EsdbEventStoreOptions {
   onError?: (error: unknown) => void;
   /** First and maximum resubscribe delays. Defaults 100 ms and 5000 ms. */
   backoffMs?: { initial: number; max: number };
+  /** How long close() waits for the client to dispose of its calls. Default 2000. */
+  disposeTimeoutMs?: number;
 }
 
 const BACKWARD_PAGE = 32;
 const MIN_FORWARD_PAGE = 32;
 const MAX_FORWARD_PAGE = 10_000;
+const ABANDON_FALLBACK_MS = 5000;
 
 export class EsdbEventStore implements EventStore {
   private closed = false;
@@ -82,6 +86,7 @@ export class EsdbEventStore implements EventStore {
   private readonly closing = new AbortController();
   private readonly onError: (error: unknown) => void;
   private readonly backoff: { initial: number; max: number };
+  private readonly disposeTimeoutMs: number;
 
   private constructor(
     private readonly client: EventStoreDBClient,
@@ -89,6 +94,7 @@ export class EsdbEventStore implements EventStore {
   ) {
     this.onError = options.onError ?? ((e) => console.error('EventStoreDB subscription error, resubscribing', e));
     this.backoff = options.backoffMs ?? { initial: 100, max: 5000 };
+    this.disposeTimeoutMs = options.disposeTimeoutMs ?? 2000;
   }
 
   /**
@@ -139,27 +145,27 @@ export class EsdbEventStore implements EventStore {
 
   /** The `$all` position of one stream event (for replies that came without one). */
   private async positionOf(streamId: string, revision: Revision): Promise<Position> {
-    const read = this.client.readStream(streamId, { fromRevision: revision, maxCount: 1 });
-    for await (const resolved of read) {
+    let found: Position | null = null;
+    // Consumed to the end (one event): an abandoned read would hold up dispose().
+    for await (const resolved of this.client.readStream(streamId, { fromRevision: revision, maxCount: 1 })) {
       const stored = toStoredEvent(resolved);
-      if (stored && stored.revision === revision) return stored.position;
+      if (stored && stored.revision === revision) found = stored.position;
     }
+    if (found !== null) return found;
     throw new Error(`EventStoreDB acknowledged ${streamId}@${revision} but the event cannot be read back`);
   }
 
   async readStream(streamId: string): Promise<StoredEvent[]> {
     this.assertOpen();
-    const out: StoredEvent[] = [];
+    const raw: ResolvedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(streamId)) {
-        const stored = toStoredEvent(resolved);
-        if (stored) out.push(stored);
-      }
+      // The loop body never throws: a read left half-way would hold up dispose().
+      for await (const resolved of this.client.readStream(streamId)) raw.push(resolved);
     } catch (error) {
       if (isStreamNotFoundError(error)) return [];
       throw error;
     }
-    return out;
+    return raw.flatMap((resolved) => toStoredEvent(resolved) ?? []);
   }
 
   async readAll(after: Position | null, limit: number): Promise<StoredEvent[]> {
@@ -171,11 +177,14 @@ export class EsdbEventStore implements EventStore {
       const want = limit - out.length;
       // +1: the server's start is inclusive, the event at `from` comes back and is dropped.
       const maxCount = Math.min(Math.max(want + 1, MIN_FORWARD_PAGE), MAX_FORWARD_PAGE);
-      const page: StoredEvent[] = [];
-      let raw = 0;
-      let lastRaw: Position | null = null;
+      const raw: AllStreamResolvedEvent[] = [];
+      // Whole pages, mapped afterwards: a read left half-way would hold up dispose().
       for await (const resolved of this.client.readAll({ fromPosition: toReadPosition(from), maxCount }) as AsyncIterable<AllStreamResolvedEvent>) {
-        raw++;
+        raw.push(resolved);
+      }
+      let lastRaw: Position | null = null;
+      const page: StoredEvent[] = [];
+      for (const resolved of raw) {
         const e = resolved.event;
         if (!e) continue;
         lastRaw = positionFrom(e.position) ?? lastRaw;
@@ -184,7 +193,7 @@ export class EsdbEventStore implements EventStore {
         if (stored) page.push(stored);
       }
       out.push(...selectAfter(page, from, want));
-      if (out.length >= limit || raw < maxCount || lastRaw === null) return out;
+      if (out.length >= limit || raw.length < maxCount || lastRaw === null) return out;
       if (from !== null && lastRaw <= from) return out; // no progress: never loop forever
       from = lastRaw;
     }
@@ -194,27 +203,20 @@ export class EsdbEventStore implements EventStore {
     this.assertOpen();
     let from: ReadPosition = END;
     for (;;) {
+      // Read whole (small) pages: a read abandoned half-way is never finished by the client and
+      // would make dispose() wait for it forever.
+      const page: AllStreamResolvedEvent[] = [];
       const read = this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: BACKWARD_PAGE });
-      let raw = 0;
+      for await (const resolved of read as AsyncIterable<AllStreamResolvedEvent>) page.push(resolved);
       let lastRaw: Position | null = null;
-      let found: Position | null = null;
-      try {
-        for await (const resolved of read as AsyncIterable<AllStreamResolvedEvent>) {
-          raw++;
-          const e = resolved.event;
-          const position = positionFrom(e?.position);
-          if (!e || position === null) continue;
-          lastRaw = position;
-          if (!isSystemEventType(e.type)) {
-            found = position;
-            break;
-          }
-        }
-      } finally {
-        if (found !== null) await cancelQuietly(read);
+      for (const resolved of page) {
+        const e = resolved.event;
+        const position = positionFrom(e?.position);
+        if (!e || position === null) continue;
+        if (!isSystemEventType(e.type)) return position;
+        lastRaw = position;
       }
-      if (found !== null) return found;
-      if (raw < BACKWARD_PAGE || lastRaw === null) return null;
+      if (page.length < BACKWARD_PAGE || lastRaw === null) return null;
       from = toEsdbPosition(lastRaw); // backward reads from a position are exclusive
     }
   }
@@ -245,33 +247,44 @@ export class EsdbEventStore implements EventStore {
           fromPosition: toReadPosition(position),
           filter: excludeSystemEvents(),
         });
-        const onAbort = () => {
+        // To leave a subscription, cancel the call and keep iterating (without handling) until
+        // it ends: cancelling pushes the end of the stream, whereas breaking out of the loop
+        // would destroy the client's stream and strand a call the server had already completed,
+        // which dispose() then waits for forever. The destroy() fallback should never fire.
+        let failure: unknown = null;
+        let fallback: NodeJS.Timeout | undefined;
+        const abandon = () => {
           void subscription.unsubscribe().catch(() => undefined);
-          subscription.destroy();
+          fallback ??= setTimeout(() => subscription.destroy(), ABANDON_FALLBACK_MS).unref();
         };
-        stop.signal.addEventListener('abort', onAbort, { once: true });
+        stop.signal.addEventListener('abort', abandon, { once: true });
         try {
           for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
-            if (stop.signal.aborted) break;
-            const e = resolved.event;
-            if (!e || isSystemEventType(e.type)) continue;
-            const stored = toStoredEvent(resolved);
-            if (!stored || (position !== null && stored.position <= position)) continue;
-            await handle([stored]);
-            position = stored.position;
-            delay = this.backoff.initial;
+            if (failure !== null || stop.signal.aborted) continue; // draining
+            try {
+              const e = resolved.event;
+              if (!e || isSystemEventType(e.type)) continue;
+              const stored = toStoredEvent(resolved);
+              if (!stored || (position !== null && stored.position <= position)) continue;
+              await handle([stored]);
+              position = stored.position;
+              delay = this.backoff.initial;
+            } catch (error) {
+              failure = error;
+              abandon();
+            }
           }
-          if (stop.signal.aborted) break;
-          throw new Error('EventStoreDB ended the $all subscription');
+          failure ??= new Error('EventStoreDB ended the $all subscription');
         } catch (error) {
-          if (stop.signal.aborted) break;
-          this.onError(error);
-          await sleep(delay, stop.signal);
-          delay = Math.min(delay * 2, this.backoff.max);
+          failure ??= error; // the call failed (server unavailable, access denied, dropped, …)
         } finally {
-          stop.signal.removeEventListener('abort', onAbort);
-          await subscription.unsubscribe().catch(() => undefined);
+          clearTimeout(fallback);
+          stop.signal.removeEventListener('abort', abandon);
         }
+        if (stop.signal.aborted) break;
+        this.onError(failure);
+        await sleep(delay, stop.signal);
+        delay = Math.min(delay * 2, this.backoff.max);
       }
     } finally {
       signal.removeEventListener('abort', onStop);
@@ -279,11 +292,25 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  /**
+   * Stops this instance's subscriptions and disposes of the client. The client's dispose() waits
+   * for every call it tracks to finish, and a call the server had already completed while its
+   * last messages were unread (a subscription ended by the server just as it was abandoned)
+   * never does: the wait is bounded.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
-    await this.client.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.client.dispose(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.disposeTimeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private assertOpen(): void {

@@ -13,8 +13,15 @@ const NAMESPACE = '0c6f8f0e-54a4-4d0e-a7a4-3c2f4f6e9b11';
 const KEY = /^[A-Za-z0-9_\-:.]{1,200}$/;
 
 export function commandId(req: FastifyRequest, principal: Principal | { kind: 'anonymous' }, route: string): string {
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return randomUUID();
+  return uuidv5(`${callerScope(principal)}|${route}|${key}`, NAMESPACE);
+}
+
+/** The request's `Idempotency-Key`, if any; a malformed one is a 400. */
+export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
   const raw = req.headers['idempotency-key'];
-  if (raw === undefined) return randomUUID();
+  if (raw === undefined) return undefined;
   const key = Array.isArray(raw) ? raw[0]! : raw;
   if (!KEY.test(key)) {
     throw new BadRequestException({
@@ -22,8 +29,12 @@ export function commandId(req: FastifyRequest, principal: Principal | { kind: 'a
       details: [{ field: 'Idempotency-Key', messages: ['Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 _ - : .'] }],
     });
   }
-  const who = principal.kind === 'employee' ? `e:${principal.propertyId}:${principal.id}` : principal.kind === 'guest' ? `g:${principal.conversationId}` : 'anon';
-  return uuidv5(`${who}|${route}|${key}`, NAMESPACE);
+  return key;
+}
+
+/** Whose keys these are: an employee (per property), a guest conversation, or anonymous. */
+export function callerScope(principal: Principal | { kind: 'anonymous' }): string {
+  return principal.kind === 'employee' ? `e:${principal.propertyId}:${principal.id}` : principal.kind === 'guest' ? `g:${principal.conversationId}` : 'anon';
 }
 
 export const now = () => new Date().toISOString();

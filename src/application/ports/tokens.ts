@@ -3,3 +3,4 @@ export const EVENT_STORE = Symbol('EventStore');
 export const READ_MODELS = Symbol('ReadModelStore');
 export const CHANGE_FEED = Symbol('ChangeFeed');
 export const AI_RESPONDER = Symbol('AiResponder');
+export const IDEMPOTENCY = Symbol('IdempotencyStore');

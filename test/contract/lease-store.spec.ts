@@ -1,0 +1,87 @@
+/**
+ * The LeaseStore contract against both adapters: SQLite on a temp file (several connections
+ * to it stand for several processes), and the MongoDB adapter on the FerretDB the global setup
+ * starts (MONGODB_URL), in a database of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
+import { MongoLeaseStore } from '../../src/adapters/mongo/mongo-lease-store.js';
+import { SqliteLeaseStore } from '../../src/adapters/sqlite/sqlite-lease-store.js';
+import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import { tempDir } from '../support/temp-dir.js';
+import { leaseStoreContract } from './lease-store.contract.js';
+
+const tmp = tempDir('lct-leases-');
+afterAll(() => tmp.cleanup());
+
+describe('SqliteLeaseStore', () => {
+  const file = join(tmp.dir, 'read-models.db');
+  leaseStoreContract('SqliteLeaseStore', async () => new SqliteLeaseStore(file));
+
+  it('shares the read-model file with SqliteReadModelStore', async () => {
+    const shared = join(tmp.dir, 'shared.db');
+    const readModels = new SqliteReadModelStore(shared);
+    const leases = new SqliteLeaseStore(shared);
+    try {
+      await readModels.commit('p@1', [{ collection: 'docs', doc: { _id: 'x', _pos: 1n } }], 1n);
+      expect(await leases.tryAcquire('projector', 'A', 5000)).toBe(true);
+      expect(await readModels.checkpoint('p@1')).toBe(1n);
+    } finally {
+      await leases.close();
+      await readModels.close();
+    }
+  });
+});
+
+describe('MongoLeaseStore on FerretDB', () => {
+  const url = process.env.MONGODB_URL;
+  const dbName = `lct_leases_${randomBytes(6).toString('hex')}`;
+
+  /** Fails (never skips): test/support/global-setup.mjs always provides MONGODB_URL. */
+  function requireUrl(): string {
+    if (!url) {
+      throw new Error(
+        'MONGODB_URL is not set: jest globalSetup (test/support/global-setup.mjs) should have started FerretDB and set it',
+      );
+    }
+    return url;
+  }
+
+  afterAll(async () => {
+    if (!url) return;
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
+    try {
+      await client.db(dbName).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gets MONGODB_URL from the global setup', () => {
+    expect(url).toMatch(/^mongodb:\/\//);
+  });
+
+  leaseStoreContract('MongoLeaseStore (FerretDB)', () => MongoLeaseStore.connect(requireUrl(), { dbName }));
+
+  it('keeps one document per lease name after takeovers (older terms are pruned)', async () => {
+    const a = await MongoLeaseStore.connect(requireUrl(), { dbName });
+    const raw = new MongoClient(requireUrl(), { serverSelectionTimeoutMS: 5000 });
+    try {
+      for (let i = 0; i < 4; i++) {
+        expect(await a.tryAcquire('pruned', `owner-${i}`, 5000)).toBe(true);
+        await a.release('pruned', `owner-${i}`);
+      }
+      const docs = await raw.db(dbName).collection('leases').find({ name: 'pruned' }).toArray();
+      expect(docs.map((d) => ({ _id: d._id, owner: d.owner, term: d.term }))).toEqual([{ _id: 'pruned#4', owner: 'owner-3', term: 4 }]);
+    } finally {
+      await raw.close();
+      await a.close();
+    }
+  });
+
+  it('fails fast, naming MONGODB_URL, when nothing answers at the URL', async () => {
+    await expect(MongoLeaseStore.connect('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 })).rejects.toThrow(/MONGODB_URL/);
+  });
+});

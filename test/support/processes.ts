@@ -1,0 +1,98 @@
+/** Real processes for multi-process tests: the built server (dist/main.js) and a private Redis. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { eventually } from './http.js';
+import { TEST_SECRET } from './test-app.js';
+
+const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const exited = (c: ChildProcess) =>
+  c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stderr(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts dist/main.js with exactly these settings (the test run's own store URLs never leak in). */
+export async function startServer(env: Record<string, string>, options: { waitForHealth?: boolean } = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, ...inherited } = process.env;
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...inherited, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const url = `http://127.0.0.1:${port}`;
+  if (options.waitForHealth !== false) {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${err}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.ok;
+    }, 20000, `server on ${port}`);
+  }
+  return {
+    child,
+    url,
+    stderr: () => err,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      const done = exited(child);
+      child.kill(signal);
+      await done;
+    },
+  };
+}
+
+export interface RedisProcess {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A private redis-server (append-only, like production), so restarting it disturbs no other suite. */
+export async function startPrivateRedis(dir: string): Promise<RedisProcess> {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], {
+      stdio: 'ignore',
+    });
+    await eventually(async () => {
+      const { Redis } = await import('ioredis');
+      const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await r.connect();
+        return (await r.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        r.disconnect();
+      }
+    }, 10000, 'private redis');
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    async stop() {
+      if (!child) return;
+      const done = exited(child);
+      child.kill('SIGTERM');
+      await done;
+      child = null;
+    },
+  };
+}
