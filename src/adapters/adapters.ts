@@ -9,6 +9,7 @@ import type { AiResponder } from '../application/ports/ai-responder.js';
 import type { ChangeFeed } from '../application/ports/change-feed.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { IdempotencyStore } from '../application/ports/idempotency-store.js';
+import type { LeaseStore } from '../application/ports/lease.js';
 import type { ReadModelStore } from '../application/ports/read-models.js';
 import type { Config } from '../config.js';
 import { BuiltinAiResponder } from './ai/builtin-responder.js';
@@ -16,8 +17,10 @@ import { HttpAiResponder } from './ai/http-responder.js';
 import { InProcessChangeFeed } from './memory/in-process-change-feed.js';
 import { InProcessIdempotencyStore } from './memory/in-process-idempotency-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { SqliteLeaseStore } from './sqlite/sqlite-lease-store.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
+import { MongoLeaseStore } from './mongo/mongo-lease-store.js';
 import { MongoReadModelStore } from './mongo/mongo-read-model-store.js';
 import { RedisChangeFeed } from './redis/redis-change-feed.js';
 import { RedisIdempotencyStore } from './redis/redis-idempotency-store.js';
@@ -29,6 +32,8 @@ export interface Adapters {
   aiResponder: AiResponder;
   /** First answers of requests sent with an Idempotency-Key (shared across instances on Redis). */
   idempotency: IdempotencyStore;
+  /** Who runs the single-consumer roles (projector, AVA); next to the read models. */
+  leases: LeaseStore;
   describe: string;
   close(): Promise<void>;
 }
@@ -45,6 +50,10 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       ? await MongoReadModelStore.connect(config.mongoUrl)
       : new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
     opened.push(readModels);
+    const leases: LeaseStore = config.mongoUrl
+      ? await MongoLeaseStore.connect(config.mongoUrl)
+      : new SqliteLeaseStore(join(config.dataDir, 'read-models.db'));
+    opened.push(leases);
     // The in-process feed starts where the log is now: older Last-Event-IDs get a reset.
     const head = await eventStore.headPosition();
     const changeFeed: ChangeFeed = config.redisUrl
@@ -68,6 +77,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       changeFeed,
       aiResponder,
       idempotency,
+      leases,
       describe,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();

@@ -4,3 +4,4 @@ export const READ_MODELS = Symbol('ReadModelStore');
 export const CHANGE_FEED = Symbol('ChangeFeed');
 export const AI_RESPONDER = Symbol('AiResponder');
 export const IDEMPOTENCY = Symbol('IdempotencyStore');
+export const LEASES = Symbol('LeaseStore');
