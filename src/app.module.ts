@@ -10,7 +10,9 @@ import { ReplyHandler } from './application/commands/reply.js';
 import { RequestSupportHandler } from './application/commands/request-support.js';
 import { StartConversationHandler } from './application/commands/start-conversation.js';
 import { TakeOverHandler } from './application/commands/take-over.js';
-import { AI_RESPONDER, CHANGE_FEED, EVENT_STORE, IDEMPOTENCY, READ_MODELS } from './application/ports/tokens.js';
+import { LeasedRunner } from './application/lease/leased-runner.js';
+import type { LeaseStore } from './application/ports/lease.js';
+import { AI_RESPONDER, CHANGE_FEED, EVENT_STORE, IDEMPOTENCY, LEASES, READ_MODELS } from './application/ports/tokens.js';
 import { ProjectionsService } from './application/projections/projections.service.js';
 import { AlertQueries } from './application/queries/alert.queries.js';
 import { HistoryQueries } from './application/queries/history.queries.js';
@@ -34,23 +36,38 @@ import type { Config } from './config.js';
 
 const CONFIG = Symbol('Config');
 
-/** Starts what this process's roles run (projector, worker) and stops it on shutdown. */
+/**
+ * Starts what this process's roles run (projector, worker) and stops it on shutdown. Each is a
+ * single consumer of the log, so it runs under a lease: however many processes have the role,
+ * one runs it at a time, and another takes over within the lease ttl when it dies. A lone
+ * process gets the lease at once and starts exactly as without one.
+ */
 @Injectable()
 class Roles implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runners: LeasedRunner[] = [];
+
   constructor(
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(LEASES) private readonly leases: LeaseStore,
     private readonly projections: ProjectionsService,
     private readonly ai: AiResponderReactor,
   ) {}
 
   async onApplicationBootstrap() {
-    if (this.config.roles.includes('projector')) await this.projections.startAll();
-    if (this.config.roles.includes('worker')) await this.ai.start();
+    if (this.config.roles.includes('projector')) {
+      await this.run('projector', () => this.projections.startAll(), () => this.projections.stopAll());
+    }
+    if (this.config.roles.includes('worker')) await this.run('ai-responder', () => this.ai.start(), () => this.ai.stop());
   }
 
   async onApplicationShutdown() {
-    await this.ai.stop();
-    await this.projections.stopAll();
+    for (const runner of this.runners.splice(0).reverse()) await runner.stop();
+  }
+
+  private async run(name: string, start: () => Promise<void>, stop: () => Promise<void>) {
+    const runner = new LeasedRunner(this.leases, { name, start, stop });
+    this.runners.push(runner);
+    await runner.start();
   }
 }
 
@@ -75,6 +92,7 @@ export class AppModule {
         { provide: CHANGE_FEED, useValue: adapters.changeFeed },
         { provide: AI_RESPONDER, useValue: adapters.aiResponder },
         { provide: IDEMPOTENCY, useValue: adapters.idempotency },
+        { provide: LEASES, useValue: adapters.leases },
         { provide: TokenService, useValue: new TokenService(config.jwtSecret) },
         { provide: SSE_OPTIONS, useValue: { heartbeatMs: config.heartbeatMs, maxBufferedBytes: 1024 * 1024 } },
         { provide: APP_GUARD, useClass: AuthGuard },

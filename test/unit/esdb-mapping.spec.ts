@@ -127,12 +127,19 @@ describe('append result', () => {
   });
 
   it('turns an unsuccessful result (throwOnAppendFailure=false) into our error', () => {
-    expect(() => fromEsdbAppendResult('s', 'no_stream', { success: false, nextExpectedRevision: 5n })).toThrow(WrongExpectedVersionError);
-    try {
-      fromEsdbAppendResult('s', 0n, { success: false, nextExpectedRevision: -1n });
-    } catch (error) {
-      expect(error).toMatchObject({ streamId: 's', expected: 0n, actual: 'no_stream' });
-    }
+    const thrown = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      throw new Error('expected a throw');
+    };
+    const existing = thrown(() => fromEsdbAppendResult('s', 'no_stream', { success: false, nextExpectedRevision: 5n }));
+    expect(existing).toBeInstanceOf(WrongExpectedVersionError);
+    expect(existing).toMatchObject({ streamId: 's', expected: 'no_stream', actual: 5n });
+    const missing = thrown(() => fromEsdbAppendResult('s', 0n, { success: false, nextExpectedRevision: -1n }));
+    expect(missing).toMatchObject({ streamId: 's', expected: 0n, actual: 'no_stream' });
   });
 });
 

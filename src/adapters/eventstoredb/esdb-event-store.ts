@@ -107,17 +107,16 @@ export class EsdbEventStore implements EventStore {
     try {
       client = EventStoreDBClient.connectionString(checked);
     } catch (error) {
-      throw new Error(`${EVENTSTORE_URL} is not a valid EventStoreDB connection string (${redactUrl(checked)}): ${messageOf(error)}`, {
-        cause: error,
-      });
+      // No `cause`: the client's ParseError carries the whole connection string, password included.
+      throw new Error(`${EVENTSTORE_URL} is not a valid EventStoreDB connection string (${redactUrl(checked)}): ${messageOf(error)}`);
     }
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     try {
       await probe(client, timeoutMs);
     } catch (error) {
-      await client.dispose().catch(() => undefined);
+      await disposeWithin(client, options.disposeTimeoutMs ?? 2000);
       const hint =
-        (error as { type?: string }).type === 'access-denied'
+        (error as { type?: string } | null)?.type === 'access-denied'
           ? ' (reading $all needs credentials in the URL, e.g. esdb://admin:changeit@host:2113)'
           : '';
       throw new Error(`Cannot use EventStoreDB at ${EVENTSTORE_URL}=${redactUrl(checked)}: ${messageOf(error)}${hint}`, {
@@ -302,15 +301,7 @@ export class EsdbEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.client.dispose(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.disposeTimeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    await disposeWithin(this.client, this.disposeTimeoutMs);
   }
 
   private assertOpen(): void {
@@ -337,6 +328,18 @@ async function probe(client: EventStoreDBClient, timeoutMs: number): Promise<voi
     clearTimeout(timer);
     await cancelQuietly(read);
   }
+}
+
+async function disposeWithin(client: EventStoreDBClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.dispose().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 async function cancelQuietly(read: StreamingRead<unknown>): Promise<void> {

@@ -66,6 +66,9 @@ export class Projector {
       }
     }
     const last = batch[batch.length - 1]!.position;
+    // Stopped meanwhile (e.g. the lease is being lost): write nothing more; the next holder
+    // gets this batch again from the checkpoint.
+    if (this.abort.signal.aborted) throw new Error('projector stopped');
     if (entries.length > 0 && this.feed) await this.feed.publish(entries);
     const writes: DocWrite[] = [...pending].map(([k, doc]) => ({ collection: k.split(SEP)[0]!, doc }));
     await this.store.commit(this.name, writes, last);
