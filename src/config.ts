@@ -61,7 +61,7 @@ function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): stri
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.DATA_DIR || './data');
-  const eventStoreUrl = urlVar(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:']);
+  const eventStoreUrl = urlVar(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:']);
   const mongoUrl = urlVar(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']);
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const aiResponderUrl = urlVar(env, 'AI_RESPONDER_URL', ['http:', 'https:']);

@@ -13,6 +13,8 @@
 //
 // Loopback only, bounded loops, children always killed. Results: test/bench/results/latest.json.
 import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +25,7 @@ import { cpuSeconds, killAllNow, runJsonChild, spawnChild, stopAll, stopChild, w
 import { prepareTickets, startService, tokenMinter } from './lib/service.mjs';
 import { commitBatches } from './lib/commit-batches.mjs';
 import { openSse } from './lib/sse.mjs';
+import { dropDatabase, ensureServices, pacedOpenLoop, startProcess, startRedis, stopServices, uniqueMongoUrl, waitForProjections } from './lib/production.mjs';
 import { countBy, round, summarize, table } from './lib/stats.mjs';
 import { cpuDelta, machine, systemCpu } from './lib/sys.mjs';
 
@@ -46,7 +49,10 @@ const CFG = {
   moderateSec: env('BENCH_MODERATE_S', 8),
   moderateFraction: 0.25,
   probeTickets: 200,
-  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25 },
+  skipProd: process.env.BENCH_SKIP_PROD === '1',
+  crossRate: env('BENCH_CROSS_RATE', 500),
+  crossSec: env('BENCH_CROSS_S', 10),
+  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50 },
 };
 
 const results = { startedAt: new Date().toISOString(), machine: machine(), config: CFG, baselines: {}, service: {}, lag: {}, probes: {}, problems: [] };
@@ -56,14 +62,24 @@ const T0 = performance.now();
 const gc = () => globalThis.gc?.();
 
 // ---- cleanup on every path -------------------------------------------------------------------
+const asyncCleanups = new Set(); // run on signals (the production phase's stores)
+const servicesToStopOnExit = { started: false }; // scripts/services.sh services the bench started
 process.on('exit', () => {
   killAllNow();
+  if (servicesToStopOnExit.started && !results.production?.servicesStopped) {
+    try {
+      execFileSync('bash', [join(ROOT, 'scripts/services.sh'), 'stop'], { stdio: 'ignore', timeout: 20000 });
+    } catch {
+      /* best effort */
+    }
+  }
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, async () => {
     log(`${sig}: stopping children`);
     await stopAll().catch(() => {});
+    for (const f of asyncCleanups) await f().catch(() => {});
     process.exit(130);
   });
 }
@@ -176,6 +192,87 @@ async function waitForPositions(sse, positions, timeoutMs) {
 const maxPosition = (samples) =>
   samples.reduce((m, s) => (s.position !== null && s.status < 300 && BigInt(s.position) > m ? BigInt(s.position) : m), 0n);
 
+/**
+ * Setup for the command mix: CFG.initialTickets open tickets with 50 in flight (also the
+ * warm-up), then as many more as CFG.mainSec of the mix needs. `prefix` labels problems.
+ */
+async function prepareMix(call, pids, prefix) {
+  log(`${prefix}setup: preparing ${CFG.initialTickets} open tickets (50 concurrent)`);
+  let t = performance.now();
+  const u0 = usage(pids);
+  const prep = await prepareTickets(call, CFG.initialTickets, CFG.connections, 'a');
+  const u1 = usage(pids);
+  let setupSec = (performance.now() - t) / 1000;
+  const setupCmdRate = prep.samples.length / setupSec;
+  const setup = {
+    tickets: prep.ids.length,
+    commands: prep.samples.length,
+    seconds: round(setupSec),
+    commandsPerSec: round(setupCmdRate, 0),
+    statuses: statusSummary(prep.samples),
+    latencyMs: latencyTable(prep.samples),
+    cpu: usageDelta(u0, u1),
+  };
+  for (const f of prep.failures.slice(0, 5)) results.problems.push({ where: `${prefix}setup`, what: `${f.kind} ${f.status}`, count: 1, examples: [f.body] });
+  if (prep.failures.length) results.problems.push({ where: `${prefix}setup`, what: 'failed ticket preparations', count: prep.failures.length });
+  let tickets = prep.ids;
+
+  // Enough tickets for the whole timed phase: assume the cycle commands run ~1.3x the setup
+  // command rate at most, with a safety margin; bounded.
+  const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * setupCmdRate * 1.3) / 3) * 1.15));
+  if (needed > tickets.length) {
+    log(`${prefix}setup: preparing ${needed - tickets.length} more tickets`);
+    t = performance.now();
+    const more = await prepareTickets(call, needed - tickets.length, CFG.connections, 'b');
+    setupSec = (performance.now() - t) / 1000;
+    setup.extraTickets = more.ids.length;
+    setup.extraSeconds = round(setupSec);
+    if (more.failures.length) results.problems.push({ where: `${prefix}setup (extra)`, what: 'failed ticket preparations', count: more.failures.length, examples: more.failures.slice(0, 3).map((f) => `${f.kind} ${f.status} ${f.body}`) });
+    tickets = tickets.concat(more.ids);
+  }
+  return { setup, tickets };
+}
+
+/** The main phase: one worker per agent token, take-over -> reply -> close for CFG.mainSec. */
+async function runMix(callFor, agents, tickets, pids, where) {
+  log(`${where}: ${agents.length} workers x take-over/reply/close for ${CFG.mainSec}s (${tickets.length} tickets available)`);
+  let next = 0;
+  const samples = [];
+  let cycles = 0;
+  const fromIso = new Date().toISOString();
+  const start = performance.now();
+  const deadline = start + CFG.mainSec * 1000;
+  const m0 = usage(pids);
+  await Promise.all(
+    agents.map(async (token, w) => {
+      const call = callFor(w);
+      while (performance.now() < deadline && next < tickets.length) {
+        if (await cycle(call, token, tickets[next++], samples)) cycles++;
+      }
+    }),
+  );
+  const m1 = usage(pids);
+  const toIso = new Date().toISOString();
+  const seconds = (performance.now() - start) / 1000;
+  const ok = samples.filter((s) => s.status > 0 && s.status < 300);
+  const main = {
+    workers: agents.length,
+    seconds: round(seconds),
+    ranOutOfTickets: next >= tickets.length,
+    commands: samples.length,
+    okCommands: ok.length,
+    commandsPerSec: round(ok.length / seconds, 0),
+    cyclesPerSec: round(cycles / seconds, 0),
+    eventsAppendedPerSecApprox: round((ok.length / seconds) * (4 / 3), 0), // close appends TicketClosed + AiRepliesResumed
+    statuses: statusSummary(samples),
+    statusesByKind: Object.fromEntries(['take-over', 'reply', 'close'].map((k) => [k, statusSummary(samples.filter((s) => s.kind === k))])),
+    latencyMs: latencyTable(samples),
+    cpu: usageDelta(m0, m1),
+  };
+  recordErrors(samples, where);
+  return { main, samples, window: [fromIso, toIso], leftover: tickets.slice(next) };
+}
+
 // ---- 1a. bare Nest route -----------------------------------------------------------------------
 async function bareRoute() {
   log('baseline: bare Nest route on Fastify');
@@ -241,82 +338,20 @@ async function serviceBench() {
     const settings = await call('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: true, chatMode: 'hybrid' } });
     if (settings.status !== 200) throw new Error(`PUT /v1/settings/live-chat answered ${settings.status}: ${settings.text}`);
 
-    // -- setup: open tickets (also the warm-up) --
-    log(`service: preparing ${CFG.initialTickets} open tickets (50 concurrent)`);
-    let t = performance.now();
-    const u0 = usage(pids);
-    const prep = await prepareTickets(call, CFG.initialTickets, CFG.connections, 'a');
-    const u1 = usage(pids);
-    let setupSec = (performance.now() - t) / 1000;
-    const setupCmdRate = prep.samples.length / setupSec;
-    S.setup = {
-      tickets: prep.ids.length,
-      commands: prep.samples.length,
-      seconds: round(setupSec),
-      commandsPerSec: round(setupCmdRate, 0),
-      statuses: statusSummary(prep.samples),
-      latencyMs: latencyTable(prep.samples),
-      cpu: usageDelta(u0, u1),
-    };
-    for (const f of prep.failures.slice(0, 5)) results.problems.push({ where: 'setup', what: `${f.kind} ${f.status}`, count: 1, examples: [f.body] });
-    if (prep.failures.length) results.problems.push({ where: 'setup', what: 'failed ticket preparations', count: prep.failures.length });
-    let tickets = prep.ids;
-
-    // Enough tickets for the whole timed phase: assume the cycle commands run ~1.3x the setup
-    // command rate at most, with a safety margin; bounded.
-    const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * setupCmdRate * 1.3) / 3) * 1.15));
-    if (needed > tickets.length) {
-      log(`service: preparing ${needed - tickets.length} more tickets`);
-      t = performance.now();
-      const more = await prepareTickets(call, needed - tickets.length, CFG.connections, 'b');
-      setupSec = (performance.now() - t) / 1000;
-      S.setup.extraTickets = more.ids.length;
-      S.setup.extraSeconds = round(setupSec);
-      if (more.failures.length) results.problems.push({ where: 'setup (extra)', what: 'failed ticket preparations', count: more.failures.length, examples: more.failures.slice(0, 3).map((f) => `${f.kind} ${f.status} ${f.body}`) });
-      tickets = tickets.concat(more.ids);
-    }
+    // -- setup: open tickets (also the warm-up), then the main phase on distinct conversations --
+    const mix = await prepareMix(call, pids, '');
+    S.setup = mix.setup;
     await sleep(500);
-
-    // -- main phase: 50 workers, take-over -> reply -> close on distinct conversations --
     const sseMain = openSse(svc.base, '/v1/stream', viewer);
     sses.push(sseMain);
     await sseMain.ready;
     gc();
-    log(`service: ${CFG.connections} workers x take-over/reply/close for ${CFG.mainSec}s (${tickets.length} tickets available)`);
-    let next = 0;
-    const samples = [];
-    let cycles = 0;
-    const mainFromIso = new Date().toISOString();
-    const start = performance.now();
-    const deadline = start + CFG.mainSec * 1000;
-    const m0 = usage(pids);
-    await Promise.all(
-      agents.map(async (token) => {
-        while (performance.now() < deadline && next < tickets.length) {
-          if (await cycle(call, token, tickets[next++], samples)) cycles++;
-        }
-      }),
-    );
-    const m1 = usage(pids);
-    const mainToIso = new Date().toISOString();
-    mainWindow = [mainFromIso, mainToIso];
-    const seconds = (performance.now() - start) / 1000;
+    const run = await runMix(() => call, agents, mix.tickets, pids, 'main phase');
+    S.main = run.main;
+    mainWindow = run.window;
+    const samples = run.samples;
     const ok = samples.filter((s) => s.status > 0 && s.status < 300);
-    S.main = {
-      workers: CFG.connections,
-      seconds: round(seconds),
-      ranOutOfTickets: next >= tickets.length,
-      commands: samples.length,
-      okCommands: ok.length,
-      commandsPerSec: round(ok.length / seconds, 0),
-      cyclesPerSec: round(cycles / seconds, 0),
-      eventsAppendedPerSecApprox: round((ok.length / seconds) * (4 / 3), 0), // close appends TicketClosed + AiRepliesResumed
-      statuses: statusSummary(samples),
-      statusesByKind: Object.fromEntries(['take-over', 'reply', 'close'].map((k) => [k, statusSummary(samples.filter((s) => s.kind === k))])),
-      latencyMs: latencyTable(samples),
-      cpu: usageDelta(m0, m1),
-    };
-    recordErrors(samples, 'main phase');
+    const seconds = run.main.seconds;
 
     // Drain: how long until the SSE client has everything that was acknowledged.
     const last = maxPosition(samples);
@@ -448,6 +483,173 @@ async function serviceBench() {
   }
 }
 
+// ---- 5. production mode: two api instances + projector/worker, Redis + FerretDB ---------------
+async function productionBench() {
+  const P = (results.production = {
+    mode: '2 x ROLES=api (A, B) + 1 x ROLES=projector,worker; change feed + idempotency on a private redis-server; read models + leases on FerretDB (MongoDB protocol, unique database)',
+    eventStore: 'shared SQLite file DATA_DIR/events.db (WAL, 3 processes; other processes\' appends are found by polling): no EventStoreDB server can run on this machine, so EVENTSTORE_URL is not set',
+  });
+  log('prod: ensuring FerretDB (scripts/services.sh)');
+  const svcInfo = await ensureServices(ROOT);
+  P.services = { ferretdbWasRunning: svcInfo.ferretWasRunning, redisServicesShWasRunning: svcInfo.redisWasRunning, stoppedAtEnd: svcInfo.stopAtEnd };
+  const mongoUrl = uniqueMongoUrl(svcInfo.mongoBase);
+  P.mongoDatabase = mongoUrl.slice(mongoUrl.lastIndexOf('/') + 1);
+  const dataDir = mkdtempSync(join(tmpdir(), 'lct-bench-prod-'));
+  tmpDirs.push(dataDir);
+  const procs = [];
+  const clients = [];
+  const sses = [];
+  let mixWindow = null;
+  const cleanup = async () => {
+    for (const s of sses) s.close();
+    for (const c of clients) c.close();
+    for (const p of procs.splice(0).reverse()) await stopChild(p.entry, 5000);
+    await dropDatabase(mongoUrl).then(
+      () => (P.mongoDatabaseDropped = true),
+      (error) => (P.mongoDatabaseDropped = String(error?.message ?? error)),
+    );
+    if (svcInfo.stopAtEnd && !P.servicesStopped) {
+      P.servicesStopped = true;
+      await stopServices(ROOT);
+    }
+  };
+  asyncCleanups.add(cleanup);
+  if (svcInfo.stopAtEnd) servicesToStopOnExit.started = true;
+  try {
+    const redis = await startRedis();
+    procs.push({ name: 'redis', ...redis });
+    const secret = randomBytes(32).toString('hex');
+    const shared = { DATA_DIR: dataDir, MONGODB_URL: mongoUrl, REDIS_URL: redis.url, AUTH_JWT_SECRET: secret };
+    log(`prod: starting projector/worker, then api A and B (redis ${redis.url}, ${P.mongoDatabase})`);
+    const projector = await startProcess(ROOT, 'projector', 'projector,worker', shared);
+    procs.push({ name: 'projector', ...projector });
+    const [apiA, apiB] = await Promise.all([startProcess(ROOT, 'api-A', 'api', shared), startProcess(ROOT, 'api-B', 'api', shared)]);
+    procs.push({ name: 'apiA', ...apiA }, { name: 'apiB', ...apiB });
+    const pids = { apiA: apiA.pid, apiB: apiB.pid, projector: projector.pid, redis: redis.pid };
+    if (svcInfo.ferretPid) pids.ferretdb = svcInfo.ferretPid;
+    const A = httpClient(apiA.base, { maxSockets: CFG.connections + 16 });
+    const B = httpClient(apiB.base, { maxSockets: CFG.connections + 16 });
+    clients.push(A, B);
+    let flip = 0;
+    const either = (...args) => (flip++ % 2 ? B.call : A.call)(...args);
+    const mint = tokenMinter(secret);
+    const admin = await mint('bench-admin', 'admin', 'Bench Admin');
+    const viewer = await mint('bench-viewer', 'agent', 'Bench Viewer');
+    const viewerA = await mint('bench-viewer-a', 'agent', 'Bench Viewer A');
+    const agents = await Promise.all(Array.from({ length: CFG.connections }, (_, i) => mint(`bench-agent-${i}`, 'agent', `Agent ${i}`)));
+    const settings = await A.call('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: true, chatMode: 'hybrid' } });
+    if (settings.status !== 200) throw new Error(`prod: PUT /v1/settings/live-chat answered ${settings.status}: ${settings.text}`);
+
+    // -- the same command mix, workers pinned alternately to A and B --
+    const mix = await prepareMix(either, pids, 'prod ');
+    P.setup = mix.setup;
+    await sleep(500);
+    const sseMix = openSse(apiB.base, '/v1/stream', viewer);
+    sses.push(sseMix);
+    await sseMix.ready;
+    gc();
+    const run = await runMix((w) => (w % 2 ? B.call : A.call), agents, mix.tickets, pids, 'prod mix');
+    P.main = { pinning: 'worker w -> A if w even, B if odd', ...run.main };
+    mixWindow = run.window;
+    P.main.sseDrainAfterLoadMs = await waitForPositions(sseMix, [maxPosition(run.samples)], 15000);
+    await sleep(200);
+    P.lagAtSaturation = { note: 'informational: commands on A and B, SSE on B, machine saturated', ...lagOf(run.samples, sseMix) };
+    P.lagAtSaturation.sseStreamClosed = sseMix.state.closedAt !== null ? sseMix.state.closeReason : false;
+    sseMix.close();
+
+    // -- cross-instance SSE: open-loop paced commands to A, SSE on B (and on A for comparison) --
+    const rate = CFG.crossRate;
+    const scheduled = Math.round(rate * CFG.crossSec);
+    const wanted = Math.ceil((scheduled / 3) * 1.1) + 60;
+    let crossTickets = run.leftover;
+    if (crossTickets.length < wanted) {
+      log(`prod cross: preparing ${wanted - crossTickets.length} more tickets`);
+      const more = await prepareTickets(either, wanted - crossTickets.length, CFG.connections, 'x');
+      if (more.failures.length) results.problems.push({ where: 'prod cross setup', what: 'failed ticket preparations', count: more.failures.length, examples: more.failures.slice(0, 3).map((f) => `${f.kind} ${f.status} ${f.body}`) });
+      crossTickets = crossTickets.concat(more.ids);
+    }
+    const caughtUp = await waitForProjections(A.call, 20000);
+    const sseB = openSse(apiB.base, '/v1/stream', viewer, { validate: true });
+    const sseA = openSse(apiA.base, '/v1/stream', viewerA, { validate: true });
+    sses.push(sseB, sseA);
+    await Promise.all([sseB.ready, sseA.ready]);
+    await sleep(1000);
+    gc();
+    const maxInFlight = 256;
+    const paced = httpClient(apiA.base, { maxSockets: maxInFlight + 8 });
+    clients.push(paced);
+    log(`prod cross: ${rate} commands/s open-loop to A for ${CFG.crossSec}s, SSE on B (projections caught up after ${caughtUp ?? 'timeout'} ms)`);
+    const c0 = usage(pids);
+    const load = await pacedOpenLoop({ call: paced.call, agents, tickets: crossTickets, rate, seconds: CFG.crossSec, maxInFlight, sample });
+    const c1 = usage(pids);
+    const last = maxPosition(load.samples);
+    const drainB = await waitForPositions(sseB, [last], 15000);
+    await waitForPositions(sseA, [last], 5000);
+    await sleep(200);
+    const okCount = load.samples.filter((s) => s.status > 0 && s.status < 300).length;
+    const achieved = okCount / load.sendSeconds;
+    const X = {
+      targetCommandsPerSec: rate,
+      seconds: round(load.sendSeconds),
+      scheduled: load.scheduled,
+      sent: load.samples.length,
+      skippedAtInFlightCap: load.skippedInFlight,
+      skippedNoTicket: load.skippedNoTicket,
+      maxInFlight,
+      peakInFlight: load.peakInFlight,
+      achievedCommandsPerSec: round(achieved, 0),
+      sustained: achieved >= rate * 0.95 && load.skippedInFlight === 0,
+      sendLatenessMs: summarize(load.lateness),
+      projectionsCaughtUpBeforeMs: caughtUp,
+      statuses: statusSummary(load.samples),
+      commandLatencyMs: latencyTable(load.samples),
+      sseDrainOnBAfterLoadMs: drainB,
+      crossInstance: { path: 'ack from A -> event on SSE held on B', ...lagOf(load.samples, sseB) },
+      sameInstance: { path: 'ack from A -> event on SSE held on A', ...lagOf(load.samples, sseA) },
+      ssePayloadPositionMismatches: [...sseB.state.mismatches, ...sseA.state.mismatches],
+      sseBadFrames: [...sseB.state.badFrames, ...sseA.state.badFrames],
+      sseResets: sseB.state.resets + sseA.state.resets,
+      sseStreamClosed: { B: sseB.state.closedAt !== null ? sseB.state.closeReason : false, A: sseA.state.closedAt !== null ? sseA.state.closeReason : false },
+      cpu: usageDelta(c0, c1),
+    };
+    P.cross = X;
+    recordErrors(load.samples, 'prod cross-instance load');
+    if (X.crossInstance.missing) results.problems.push({ where: 'prod cross-instance SSE', what: 'acknowledged commands never seen on B', count: X.crossInstance.missing, examples: X.crossInstance.missingExamples });
+    if (X.sameInstance.missing) results.problems.push({ where: 'prod same-instance SSE', what: 'acknowledged commands never seen on A', count: X.sameInstance.missing, examples: X.sameInstance.missingExamples });
+    if (X.ssePayloadPositionMismatches.length) results.problems.push({ where: 'prod SSE', what: 'payload position != SSE id position', count: X.ssePayloadPositionMismatches.length, examples: X.ssePayloadPositionMismatches.slice(0, 3) });
+    if (X.sseResets) results.problems.push({ where: 'prod SSE', what: 'reset events', count: X.sseResets });
+    for (const [k, v] of Object.entries(X.sseStreamClosed)) if (v) results.problems.push({ where: 'prod SSE', what: `stream on ${k} closed during the run: ${v}`, count: 1 });
+    const health = await B.call('GET', '/health');
+    P.healthAfter = health.json;
+    sseB.close();
+    sseA.close();
+  } finally {
+    const logs = procs.filter((p) => p.name !== 'redis').map((p) => [p.name, p.entry]);
+    for (const s of sses) s.close();
+    for (const c of clients) c.close();
+    for (const p of procs.splice(0).reverse()) {
+      const code = await stopChild(p.entry, 5000);
+      (P.exit ??= {})[p.name] = code;
+    }
+    if (mixWindow && P.main) {
+      try {
+        P.main.commitBatches = commitBatches(join(dataDir, 'events.db'), ...mixWindow);
+      } catch (error) {
+        P.main.commitBatches = { error: String(error) };
+      }
+    }
+    P.serverLogWarnings = {};
+    for (const [name, entry] of logs) {
+      const lines = `${entry.stdout}\n${entry.stderr}`.split('\n').filter((l) => /error|exception|warn/i.test(l));
+      P.serverLogWarnings[name] = lines.slice(0, 20);
+      if (lines.length) results.problems.push({ where: `prod server log (${name})`, what: 'warning/error lines', count: lines.length, examples: lines.slice(0, 5) });
+    }
+    await cleanup();
+    asyncCleanups.delete(cleanup);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 // ---- report ------------------------------------------------------------------------------------
 function report() {
   const B = results.baselines;
@@ -475,6 +677,26 @@ function report() {
     lagIdleP99: L.idle ? L.idle.p99 !== null && L.idle.p99 <= T.lagP99Ms && L.idle.missing === 0 : null,
     lagModerateP99: L.moderate ? L.moderate.p99 !== null && L.moderate.p99 <= T.lagP99Ms && L.moderate.missing === 0 : null,
   };
+  const P = results.production;
+  const X = P?.cross;
+  if (X) {
+    verdict.crossInstanceLagP99 = X.crossInstance.p99 !== null && X.crossInstance.p99 <= T.crossInstanceLagP99Ms && X.crossInstance.missing === 0;
+    verdict.crossInstanceRateSustained = X.sustained;
+  }
+  if (P?.main && S.main) {
+    const perKind = (m, k) => {
+      const l = m.latencyMs[k];
+      return { okPerSec: l ? round(l.count / m.seconds, 0) : null, p50: l?.p50 ?? null, p99: l?.p99 ?? null };
+    };
+    const ratio = (a, b) => (a !== null && b ? round(a / b, 2) : null);
+    P.comparison = Object.fromEntries(
+      ['take-over', 'reply', 'close', 'all'].map((k) => {
+        const e = perKind(S.main, k);
+        const p = perKind(P.main, k);
+        return [k, { embedded: e, production: p, ratioProdToEmbedded: { throughput: ratio(p.okPerSec, e.okPerSec), p50: ratio(p.p50, e.p50), p99: ratio(p.p99, e.p99) } }];
+      }),
+    );
+  }
   results.ratios = ratios;
   results.verdict = verdict;
   results.finishedAt = new Date().toISOString();
@@ -510,6 +732,37 @@ function report() {
     if (v) lagRows.push([k, v.count, v.p50, v.p90, v.p99, v.max, v.missing, k === 'moderate' ? `${v.achievedCommandsPerSec} cmd/s` : '']);
   }
   out.push(table(['load', 'matched', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'missing', ''], lagRows), '```', '');
+  if (P?.skipped) out.push(`## Production mode: skipped (${P.skipped})`, '');
+  if (P?.mode) {
+    out.push('## Production mode vs embedded (same run, same command mix, 50 workers, same duration)', '');
+    out.push(`Processes: ${P.mode}. Event store: ${P.eventStore}.`, '');
+    if (P.comparison) {
+      out.push('```');
+      const rows = Object.entries(P.comparison).map(([k, c]) => [k, c.embedded.okPerSec, c.embedded.p50, c.embedded.p99, c.production.okPerSec, c.production.p50, c.production.p99, c.ratioProdToEmbedded.throughput, c.ratioProdToEmbedded.p50, c.ratioProdToEmbedded.p99]);
+      out.push(table(['command', 'emb ok/s', 'emb p50', 'emb p99', 'prod ok/s', 'prod p50', 'prod p99', 'x thrpt', 'x p50', 'x p99'], rows));
+      out.push('(latencies in ms; x = production / embedded)');
+      out.push(`prod: ${P.main.commandsPerSec} commands/s over ${P.main.seconds}s; statuses ${JSON.stringify(P.main.statuses)}; SSE drain on B after load ${P.main.sseDrainAfterLoadMs ?? 'timeout'} ms`);
+      const c = P.main.cpu;
+      out.push(`prod cpu (cores): api A ${c.apiACores}, api B ${c.apiBCores}, projector ${c.projectorCores}, redis ${c.redisCores}, ferretdb ${c.ferretdbCores ?? '-'} (shared server), bench client ${c.benchClientCores}, other processes ${c.otherProcessesCores}, iowait ${c.iowaitCores}`);
+      out.push(`prod setup: ${P.setup.tickets}${P.setup.extraTickets ? `+${P.setup.extraTickets}` : ''} tickets at ${P.setup.commandsPerSec} commands/s (embedded ${S.setup?.commandsPerSec})`);
+      const cb = P.main.commitBatches;
+      if (cb && !cb.error) out.push(`group commit (shared events.db, two writer processes): ${cb.batches} commits, ${cb.commitsPerSec} commits/s, events/commit p50 ${cb.eventsPerBatch.p50} mean ${cb.eventsPerBatch.mean} max ${cb.eventsPerBatch.max}`);
+      out.push('```', '');
+    }
+    if (X) {
+      out.push(`### Cross-instance SSE: open-loop ${X.targetCommandsPerSec} commands/s to A, SSE on B`, '```');
+      const lrows = [];
+      for (const [k, v] of [['A -> B (cross-instance)', X.crossInstance], ['A -> A (same instance)', X.sameInstance], ['mix at saturation, A+B -> B (info)', P.lagAtSaturation]]) {
+        if (v) lrows.push([k, v.count, v.p50, v.p90, v.p99, v.max, v.missing]);
+      }
+      out.push(table(['ack -> SSE event', 'matched', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'missing'], lrows));
+      out.push('');
+      out.push(`achieved ${X.achievedCommandsPerSec} commands/s acknowledged (target ${X.targetCommandsPerSec}, ${X.sustained ? 'sustained' : 'NOT sustained'}); ${X.sent}/${X.scheduled} sent, ${X.skippedAtInFlightCap} skipped at the in-flight cap ${X.maxInFlight} (peak ${X.peakInFlight}); client send lateness p99 ${X.sendLatenessMs.p99} ms`);
+      out.push(`command latency on A during it: p50 ${X.commandLatencyMs.all.p50} ms, p99 ${X.commandLatencyMs.all.p99} ms; statuses ${JSON.stringify(X.statuses)}`);
+      out.push(`cpu (cores): api A ${X.cpu.apiACores}, api B ${X.cpu.apiBCores}, projector ${X.cpu.projectorCores}, redis ${X.cpu.redisCores}, ferretdb ${X.cpu.ferretdbCores ?? '-'}, bench client ${X.cpu.benchClientCores}, other processes ${X.cpu.otherProcessesCores}`);
+      out.push('```', '');
+    }
+  }
   out.push('## Ratios and targets', '```');
   out.push(
     table(
@@ -521,6 +774,12 @@ function report() {
         ['command p99 (ms)', S.main?.latencyMs.all.p99, `<= ${T.p99Ms}`, verdict.commandP99],
         ['lag p99 idle (ms)', L.idle?.p99, `<= ${T.lagP99Ms}`, verdict.lagIdleP99],
         ['lag p99 moderate (ms)', L.moderate?.p99, `<= ${T.lagP99Ms}`, verdict.lagModerateP99],
+        ...(X
+          ? [
+              [`prod cross-instance lag p99 (ms) at ${X.achievedCommandsPerSec} cmd/s`, X.crossInstance.p99, `<= ${T.crossInstanceLagP99Ms}, 0 missing`, verdict.crossInstanceLagP99],
+              ['prod commands/s sustained open-loop', X.achievedCommandsPerSec, `>= ${round(X.targetCommandsPerSec * 0.95, 0)}`, verdict.crossInstanceRateSustained],
+            ]
+          : []),
       ],
     ),
     '```',
@@ -561,6 +820,16 @@ async function main() {
     results.baselines.rawInsert = await rawInserts(CFG.sqliteSingleMs, CFG.sqliteBatchedMs, `${CFG.sqliteSingleMs} ms`);
     await serviceBench();
     gc();
+    if (CFG.skipProd) results.production = { skipped: 'BENCH_SKIP_PROD=1' };
+    else {
+      try {
+        await productionBench();
+      } catch (error) {
+        results.problems.push({ where: 'prod phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+        process.exitCode = 1;
+      }
+      gc();
+    }
     results.baselines.rawInsertRepeat = await rawInserts(CFG.sqliteRepeatMs, 0, 'repeat');
   } catch (error) {
     results.problems.push({ where: 'bench', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
