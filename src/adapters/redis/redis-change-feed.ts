@@ -25,7 +25,8 @@
  * tooOld. Production Redis should persist (AOF) if that matters.
  */
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, hangUp } from './redis-connection.js';
 import {
   type ChangeEntry,
   type ChangeFeed,
@@ -134,55 +135,16 @@ export class RedisChangeFeed implements ChangeFeed {
    * names REDIS_URL. Later connection losses are retried in the background.
    */
   static async connect(url: string, options: RedisChangeFeedOptions = {}): Promise<RedisChangeFeed> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error(`REDIS_URL is not a valid URL (got "${url}")`);
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-      throw new Error(`REDIS_URL must use redis: or rediss: (got "${redact(parsed)}")`);
-    }
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`RedisChangeFeed capacity must be a positive integer (got ${capacity})`);
-    const timeoutMs = options.connectTimeoutMs ?? 5000;
-    const state = { connected: false };
-    const name = options.connectionName ?? 'lct-change-feed';
-    const client = new Redis(url, {
-      lazyConnect: true,
-      protocol: 2,
-      connectionName: name,
-      connectTimeout: timeoutMs,
-      // How long a hung-up socket may linger (ioredis' default 2 s keeps a timer alive even for
-      // an already closed socket, which delays process exit).
-      disconnectTimeout: 200,
-      // No retries until the first connection succeeded (fail fast), then 100 ms doubling to 2 s.
-      retryStrategy: (times) => (state.connected ? Math.min(100 * 2 ** (times - 1), 2000) : null),
-      // Commands issued while Redis is unreachable fail after a few reconnect attempts.
-      maxRetriesPerRequest: 3,
+    const client = await connectRedis(url, {
+      connectionName: options.connectionName ?? 'lct-change-feed',
+      connectTimeoutMs: options.connectTimeoutMs,
       scripts: {
         lctFeedPublish: { lua: PUBLISH_LUA, numberOfKeys: 1 },
         lctFeedRead: { lua: READ_LUA, numberOfKeys: 1, readOnly: true },
       },
-    } satisfies RedisOptions);
-    let lastError: Error | null = null;
-    client.on('error', (err: Error) => (lastError = err));
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.connect().then(() => client.ping()),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } catch (err) {
-      hangUp(client);
-      const cause = lastError ?? (err as Error);
-      throw new Error(`Cannot connect to Redis at REDIS_URL=${redact(parsed)}: ${cause.message}`, { cause });
-    } finally {
-      clearTimeout(timer);
-    }
-    state.connected = true;
+    });
     return new RedisChangeFeed(client, client as unknown as FeedScripts, { ...options, capacity });
   }
 
@@ -341,10 +303,6 @@ export class RedisChangeFeed implements ChangeFeed {
 }
 
 /** Disconnects (also stops reconnecting) unless already ended. */
-function hangUp(client: Redis): void {
-  if (client.status !== 'end') client.disconnect();
-}
-
 function normalizeId(id: string): string | null {
   const parsed = parseChangeId(id);
   return parsed ? `${parsed[0]}-${parsed[1]}` : null;
@@ -371,9 +329,3 @@ function decode([id, fields]: StreamEntry): ChangeEntry {
   return entry;
 }
 
-function redact(url: URL): string {
-  if (!url.password) return url.href;
-  const copy = new URL(url.href);
-  copy.password = '***';
-  return copy.href;
-}

@@ -14,7 +14,8 @@
  * REDIS_URL; later connection losses are retried in the background.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from './redis-connection.js';
 import {
   type BeginResult,
   type IdempotencyStore,
@@ -84,51 +85,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** Connects (and checks the connection) or fails within `connectTimeoutMs` with an Error naming REDIS_URL. */
   static async connect(url: string, options: RedisIdempotencyStoreOptions = {}): Promise<RedisIdempotencyStore> {
     checkTtls(options);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error(`REDIS_URL is not a valid URL (got "${url}")`);
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-      throw new Error(`REDIS_URL must use redis: or rediss: (got "${redact(parsed)}")`);
-    }
-    const timeoutMs = options.connectTimeoutMs ?? 5000;
-    const state = { connected: false };
-    const client = new Redis(url, {
-      lazyConnect: true,
-      protocol: 2,
+    const client = await connectRedis(url, {
       connectionName: options.connectionName ?? 'lct-idempotency',
-      connectTimeout: timeoutMs,
-      disconnectTimeout: 200,
-      // No retries until the first connection succeeded (fail fast), then 100 ms doubling to 2 s.
-      retryStrategy: (times) => (state.connected ? Math.min(100 * 2 ** (times - 1), 2000) : null),
-      // Commands issued while Redis is unreachable fail after a few reconnect attempts.
-      maxRetriesPerRequest: 3,
+      connectTimeoutMs: options.connectTimeoutMs,
       scripts: {
         lctIdemBegin: { lua: BEGIN_LUA, numberOfKeys: 1 },
         lctIdemComplete: { lua: COMPLETE_LUA, numberOfKeys: 1 },
         lctIdemAbandon: { lua: ABANDON_LUA, numberOfKeys: 1 },
       },
-    } satisfies RedisOptions);
-    let lastError: Error | null = null;
-    client.on('error', (err: Error) => (lastError = err));
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.connect().then(() => client.ping()),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } catch (err) {
-      if (client.status !== 'end') client.disconnect();
-      const cause = lastError ?? (err as Error);
-      throw new Error(`Cannot connect to Redis at REDIS_URL=${redact(parsed)}: ${cause.message}`, { cause });
-    } finally {
-      clearTimeout(timer);
-    }
-    state.connected = true;
+    });
     return new RedisIdempotencyStore(client, options);
   }
 
@@ -173,9 +138,3 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 }
 
-function redact(url: URL): string {
-  if (!url.password) return url.href;
-  const copy = new URL(url.href);
-  copy.password = '***';
-  return copy.href;
-}
