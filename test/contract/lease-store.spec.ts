@@ -3,6 +3,7 @@
  * to it stand for several processes), and the MongoDB adapter on the FerretDB the global setup
  * starts (MONGODB_URL), in a database of its own.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -19,6 +20,40 @@ afterAll(() => tmp.cleanup());
 describe('SqliteLeaseStore', () => {
   const file = join(tmp.dir, 'read-models.db');
   leaseStoreContract('SqliteLeaseStore', async () => new SqliteLeaseStore(file));
+
+  it('gives a free or expired lease to exactly one of several real processes contending at once', async () => {
+    // dist/ is built by `npm test` (as for the crash-recovery test): each child is a separate process.
+    const module = new URL('../../dist/adapters/sqlite/sqlite-lease-store.js', import.meta.url).href;
+    const seed = new SqliteLeaseStore(file);
+    const rounds = 6;
+    const prefix = `procs-${randomBytes(3).toString('hex')}`;
+    for (let r = 1; r < rounds; r += 2) await seed.tryAcquire(`${prefix}-${r}`, 'dead', 1); // odd rounds: expired
+    await seed.close();
+    const startAt = Date.now() + 1500;
+    const child = `
+      const { SqliteLeaseStore } = await import(process.argv[1]);
+      const [file, prefix, owner, startAt, rounds] = process.argv.slice(2);
+      const store = new SqliteLeaseStore(file);
+      const results = [];
+      for (let r = 0; r < Number(rounds); r++) {
+        while (Date.now() < Number(startAt) + r * 150) {} // all processes start each round together
+        results.push(await store.tryAcquire(prefix + '-' + r, owner, 60000));
+      }
+      await store.close();
+      console.log(JSON.stringify(results));`;
+    const outputs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        new Promise<boolean[]>((resolve, reject) =>
+          execFile(
+            process.execPath,
+            ['--input-type=module', '-e', child, module, file, prefix, `proc-${i}`, String(startAt), String(rounds)],
+            (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as boolean[])),
+          ),
+        ),
+      ),
+    );
+    for (let r = 0; r < rounds; r++) expect(outputs.filter((results) => results[r]).length).toBe(1);
+  });
 
   it('shares the read-model file with SqliteReadModelStore', async () => {
     const shared = join(tmp.dir, 'shared.db');
