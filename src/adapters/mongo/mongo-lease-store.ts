@@ -22,8 +22,9 @@
  * - Release: set `expiresAt: 0` on our terms.
  * No transactions; times are the caller's `Date.now()` (see the port).
  */
-import { type Collection, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type MongoClient, MongoServerError } from 'mongodb';
 import type { LeaseHolder, LeaseStore } from '../../application/ports/lease.js';
+import { type MongoConnectOptions, connectMongo } from './mongo-connection.js';
 
 const COLLECTION = 'leases';
 const DUPLICATE_KEY = 11000;
@@ -36,18 +37,10 @@ interface TermDoc {
   expiresAt: number;
 }
 
-export interface MongoLeaseStoreOptions {
-  /** Database to use; defaults to the one named in the URL (or the driver's default, `test`). */
-  dbName?: string;
-  /** How long to wait for a reachable server; default 5000 ms. */
-  serverSelectionTimeoutMS?: number;
-}
+export type MongoLeaseStoreOptions = MongoConnectOptions;
 
 const termId = (name: string, term: number) => `${name}#${term}`;
 
-function redact(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
-}
 
 export class MongoLeaseStore implements LeaseStore {
   private constructor(
@@ -56,26 +49,8 @@ export class MongoLeaseStore implements LeaseStore {
   ) {}
 
   static async connect(url: string, options: MongoLeaseStoreOptions = {}): Promise<MongoLeaseStore> {
-    const timeout = options.serverSelectionTimeoutMS ?? 5000;
-    let client: MongoClient;
-    try {
-      client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, maxPoolSize: 4 });
-    } catch (error) {
-      throw new Error(`MONGODB_URL is not a valid MongoDB connection string (${redact(url)}): ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    try {
-      await client.connect();
-      const db = client.db(options.dbName);
-      await db.command({ ping: 1 });
-      return new MongoLeaseStore(client, db.collection<TermDoc>(COLLECTION));
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      throw new Error(`Cannot reach MongoDB at MONGODB_URL=${redact(url)} within ${timeout} ms: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const { client, db } = await connectMongo(url, options, { maxPoolSize: 4 });
+    return new MongoLeaseStore(client, db.collection<TermDoc>(COLLECTION));
   }
 
   /** No index: the collection holds one document per lease name (two briefly, during a takeover). */

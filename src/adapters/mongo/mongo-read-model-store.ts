@@ -17,8 +17,9 @@
  * re-reads the stored `_pos` of the batch and retries only the documents still newer, which is
  * correct on both servers whichever writes ran.
  */
-import { type Collection, type Db, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Db, MongoBulkWriteError, type MongoClient, MongoServerError } from 'mongodb';
 import type { Position } from '../../application/ports/event-store.js';
+import { type MongoConnectOptions, connectMongo } from './mongo-connection.js';
 import type {
   Doc,
   DocWrite,
@@ -46,12 +47,7 @@ interface CheckpointDoc {
   position: bigint;
 }
 
-export interface MongoReadModelStoreOptions {
-  /** Database to use; defaults to the one named in the URL (or the driver's default, `test`). */
-  dbName?: string;
-  /** How long to wait for a reachable server before failing; default 5000 ms. */
-  serverSelectionTimeoutMS?: number;
-}
+export type MongoReadModelStoreOptions = MongoConnectOptions;
 
 function collectionName(collection: string): string {
   if (!NAME.test(collection)) throw new Error(`Invalid collection name: ${collection}`);
@@ -66,10 +62,6 @@ function fieldName(name: string): string {
 
 const toBigInt = (value: Position | number): bigint => (typeof value === 'bigint' ? value : BigInt(value));
 
-/** The URL without its password, for error messages. */
-function redact(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
-}
 
 export class MongoReadModelStore implements ReadModelStore {
   private constructor(
@@ -82,32 +74,12 @@ export class MongoReadModelStore implements ReadModelStore {
    * error naming MONGODB_URL when the URL is malformed or nothing answers there.
    */
   static async connect(url: string, options: MongoReadModelStoreOptions = {}): Promise<MongoReadModelStore> {
-    const timeout = options.serverSelectionTimeoutMS ?? 5000;
-    let client: MongoClient;
-    try {
-      client = new MongoClient(url, {
-        useBigInt64: true,
-        // JSON semantics, as in the SQLite store: an undefined field is absent, not null.
-        ignoreUndefined: true,
-        serverSelectionTimeoutMS: timeout,
-        connectTimeoutMS: timeout,
-      });
-    } catch (error) {
-      throw new Error(`MONGODB_URL is not a valid MongoDB connection string (${redact(url)}): ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    try {
-      await client.connect();
-      const db = client.db(options.dbName);
-      await db.command({ ping: 1 });
-      return new MongoReadModelStore(client, db);
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      throw new Error(`Cannot reach MongoDB at MONGODB_URL=${redact(url)} within ${timeout} ms: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const { client, db } = await connectMongo(url, options, {
+      useBigInt64: true,
+      // JSON semantics, as in the SQLite store: an undefined field is absent, not null.
+      ignoreUndefined: true,
+    });
+    return new MongoReadModelStore(client, db);
   }
 
   private collection(name: string): Collection<StoredDoc> {

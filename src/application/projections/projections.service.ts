@@ -21,11 +21,11 @@ const byName = (name: ProjectionName) => PROJECTIONS.find((p) => p.name === name
 
 @Injectable()
 export class ProjectionsService {
-  /** All projections run as one group (see Projector for why); rebuilds get their own. */
+  /** All projections run as one group (see Projector for why). */
   private readonly projector: Projector;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(EVENT_STORE) events: EventStore,
     @Inject(READ_MODELS) private readonly store: ReadModelStore,
     @Inject(CHANGE_FEED) feed: ChangeFeed,
   ) {
