@@ -13,6 +13,7 @@ import { SqliteLeaseStore } from '../../src/adapters/sqlite/sqlite-lease-store.j
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { tempDir } from '../support/temp-dir.js';
 import { leaseStoreContract } from './lease-store.contract.js';
+import { ferretDatabase } from '../support/ferretdb.js';
 
 const tmp = tempDir('lct-leases-');
 afterAll(() => tmp.cleanup());
@@ -71,32 +72,7 @@ describe('SqliteLeaseStore', () => {
 });
 
 describe('MongoLeaseStore on FerretDB', () => {
-  const url = process.env.MONGODB_URL;
-  const dbName = `lct_leases_${randomBytes(6).toString('hex')}`;
-
-  /** Fails (never skips): test/support/global-setup.mjs always provides MONGODB_URL. */
-  function requireUrl(): string {
-    if (!url) {
-      throw new Error(
-        'MONGODB_URL is not set: jest globalSetup (test/support/global-setup.mjs) should have started FerretDB and set it',
-      );
-    }
-    return url;
-  }
-
-  afterAll(async () => {
-    if (!url) return;
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
-    try {
-      await client.db(dbName).dropDatabase();
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('gets MONGODB_URL from the global setup', () => {
-    expect(url).toMatch(/^mongodb:\/\//);
-  });
+  const { dbName, url: requireUrl } = ferretDatabase('lct_leases');
 
   leaseStoreContract('MongoLeaseStore (FerretDB)', () => MongoLeaseStore.connect(requireUrl(), { dbName }));
 

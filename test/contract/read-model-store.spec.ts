@@ -2,7 +2,6 @@
  * The ReadModelStore contract against both adapters: SQLite on a temp file, and MongoDB's
  * adapter on the FerretDB the global setup starts (MONGODB_URL), in a database of its own.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
@@ -10,6 +9,7 @@ import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-s
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { tempDir } from '../support/temp-dir.js';
 import { readModelStoreContract } from './read-model-store.contract.js';
+import { ferretDatabase } from '../support/ferretdb.js';
 
 const tmp = tempDir('lct-read-models-');
 afterAll(() => tmp.cleanup());
@@ -17,32 +17,7 @@ afterAll(() => tmp.cleanup());
 readModelStoreContract('SqliteReadModelStore', async () => new SqliteReadModelStore(join(tmp.dir, 'read-models.db')));
 
 describe('MongoReadModelStore on FerretDB', () => {
-  const url = process.env.MONGODB_URL;
-  const dbName = `lct_contract_${randomBytes(6).toString('hex')}`;
-
-  /** Fails (never skips): test/support/global-setup.mjs always provides MONGODB_URL. */
-  function requireUrl(): string {
-    if (!url) {
-      throw new Error(
-        'MONGODB_URL is not set: jest globalSetup (test/support/global-setup.mjs) should have started FerretDB and set it',
-      );
-    }
-    return url;
-  }
-
-  afterAll(async () => {
-    if (!url) return;
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
-    try {
-      await client.db(dbName).dropDatabase();
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('gets MONGODB_URL from the global setup', () => {
-    expect(url).toMatch(/^mongodb:\/\//);
-  });
+  const { dbName, url: requireUrl } = ferretDatabase('lct_contract');
 
   readModelStoreContract('MongoReadModelStore (FerretDB)', () => MongoReadModelStore.connect(requireUrl(), { dbName }));
 

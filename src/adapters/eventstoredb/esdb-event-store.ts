@@ -63,6 +63,7 @@ import {
   toStoredEvent,
   validateEventStoreUrl,
 } from './esdb-mapping.js';
+import { sleepUnlessAborted } from '../../application/sleep.js';
 
 export interface EsdbEventStoreOptions {
   /** How long `connect` waits for the server to answer a one-event `$all` read. Default 5000. */
@@ -282,7 +283,7 @@ export class EsdbEventStore implements EventStore {
         }
         if (stop.signal.aborted) break;
         this.onError(failure);
-        await sleep(delay, stop.signal);
+        await sleepUnlessAborted(delay, stop.signal);
         delay = Math.min(delay * 2, this.backoff.max);
       }
     } finally {
@@ -350,18 +351,6 @@ async function cancelQuietly(read: StreamingRead<unknown>): Promise<void> {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -24,6 +24,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { LeaseStore } from '../ports/lease.js';
+import { sleepUnlessAborted } from '../sleep.js';
 
 export interface LeasedRunnerOptions {
   /** The lease's name, e.g. `projector`. */
@@ -121,7 +122,7 @@ export class LeasedRunner {
   private async runLoop(): Promise<void> {
     while (!this.closed) {
       const delay = this.held ? (this.lastError ? this.renewEveryMs / 2 : this.renewEveryMs) : this.retryEveryMs;
-      await sleep(delay, this.abort.signal);
+      await sleepUnlessAborted(delay, this.abort.signal);
       if (this.closed) return;
       await this.tryOnce(false);
     }
@@ -205,15 +206,3 @@ export class LeasedRunner {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}

@@ -164,3 +164,78 @@ export async function waitForProjections(call, timeoutMs) {
   }
   return null;
 }
+
+/**
+ * Samples /health (log head vs projector checkpoint) every `intervalMs` until stopped, to see
+ * how fast the projector applies events and whether it stalls.
+ */
+export function monitorProjector(call, intervalMs = 500) {
+  const samples = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const h = await call('GET', '/health');
+      const p = h.json?.projections?.[0];
+      if (h.status === 200 && p) samples.push({ t: performance.now(), head: Number(h.json.head ?? 0), checkpoint: Number(p.checkpoint ?? 0) });
+      await sleep(intervalMs);
+    }
+  })();
+  const last = () => samples[samples.length - 1] ?? null;
+  return {
+    samples,
+    last,
+    /** Checkpoint unchanged for at least `ms` while behind the head. */
+    stalledFor(ms) {
+      const l = last();
+      if (!l || l.checkpoint >= l.head) return false;
+      const since = samples.findLast((s) => s.checkpoint !== l.checkpoint);
+      const changedAt = since ? samples[samples.indexOf(since) + 1].t : samples[0].t;
+      return l.t - changedAt >= ms;
+    },
+    /** Events applied, rate and the longest stall between two moments (performance.now()). */
+    between(from, to) {
+      const w = samples.filter((s) => s.t >= from && s.t <= to);
+      if (w.length < 2) return null;
+      let maxStallMs = 0;
+      let stallStart = w[0];
+      for (const s of w) {
+        if (s.checkpoint !== stallStart.checkpoint || s.checkpoint >= s.head) stallStart = s;
+        else maxStallMs = Math.max(maxStallMs, s.t - stallStart.t);
+      }
+      const a = w[0];
+      const b = w[w.length - 1];
+      const seconds = (b.t - a.t) / 1000;
+      return {
+        eventsApplied: b.checkpoint - a.checkpoint,
+        appliedPerSec: Math.round((b.checkpoint - a.checkpoint) / seconds),
+        eventsAppended: b.head - a.head,
+        appendedPerSec: Math.round((b.head - a.head) / seconds),
+        lagAtEnd: b.head - b.checkpoint,
+        longestStallMs: Math.round(maxStallMs),
+      };
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** Ticket preparation the projector can follow: chunks, each followed by a wait for catch-up. */
+export async function prepareTicketsGently(prepare, call, n, chunk, timeoutMs) {
+  const ids = [];
+  const samples = [];
+  const failures = [];
+  let caughtUp = true;
+  for (let done = 0; done < n; done += chunk) {
+    const r = await prepare(call, Math.min(chunk, n - done), 10, `g${done}`);
+    ids.push(...r.ids);
+    samples.push(...r.samples);
+    failures.push(...r.failures);
+    if ((await waitForProjections(call, timeoutMs)) === null) {
+      caughtUp = false;
+      break;
+    }
+  }
+  return { ids, samples, failures, caughtUp };
+}
