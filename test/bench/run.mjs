@@ -199,7 +199,7 @@ const maxPosition = (samples) =>
  * Setup for the command mix: CFG.initialTickets open tickets with 50 in flight (also the
  * warm-up), then as many more as CFG.mainSec of the mix needs. `prefix` labels problems.
  */
-async function prepareMix(call, pids, prefix) {
+async function prepareMix(call, pids, prefix, expectedCmdRate = 0) {
   log(`${prefix}setup: preparing ${CFG.initialTickets} open tickets (50 concurrent)`);
   let t = performance.now();
   const u0 = usage(pids);
@@ -221,8 +221,8 @@ async function prepareMix(call, pids, prefix) {
   let tickets = prep.ids;
 
   // Enough tickets for the whole timed phase: assume the cycle commands run ~1.3x the setup
-  // command rate at most, with a safety margin; bounded.
-  const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * setupCmdRate * 1.3) / 3) * 1.15));
+  // command rate (or the expected rate, if higher) at most, with a safety margin; bounded.
+  const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * Math.max(setupCmdRate * 1.3, expectedCmdRate)) / 3) * 1.15));
   if (needed > tickets.length) {
     log(`${prefix}setup: preparing ${needed - tickets.length} more tickets`);
     t = performance.now();
@@ -645,7 +645,8 @@ async function productionBench() {
 
     // -- 2. the same command mix as embedded, workers pinned alternately to A and B --
     const setupStart = performance.now();
-    const mix = await prepareMix(either, pids, 'prod ');
+    // Prod setup runs slower than the mix: size it from the embedded mix rate as well.
+    const mix = await prepareMix(either, pids, 'prod ', results.service.main?.commandsPerSec ?? 0);
     P.setup = mix.setup;
     P.setup.projector = monitor.between(setupStart, performance.now());
     await sleep(500);
@@ -815,9 +816,10 @@ function report() {
       const rows = Object.entries(P.comparison).map(([k, c]) => [k, c.embedded.okPerSec, c.embedded.p50, c.embedded.p99, c.production.okPerSec, c.production.p50, c.production.p99, c.ratioProdToEmbedded.throughput, c.ratioProdToEmbedded.p50, c.ratioProdToEmbedded.p99]);
       out.push(table(['command', 'emb ok/s', 'emb p50', 'emb p99', 'prod ok/s', 'prod p50', 'prod p99', 'x thrpt', 'x p50', 'x p99'], rows));
       out.push('(latencies in ms; x = production / embedded)');
+      if (P.main.ranOutOfTickets || S.main.ranOutOfTickets) out.push(`NOTE: ran out of prepared tickets before the end (embedded ${S.main.ranOutOfTickets}, prod ${P.main.ranOutOfTickets})`);
       out.push(`prod: ${P.main.commandsPerSec} commands/s over ${P.main.seconds}s; statuses ${JSON.stringify(P.main.statuses)}; SSE drain on B after load ${P.main.sseDrainAfterLoadMs ?? 'timeout'} ms`);
       const c = P.main.cpu;
-      out.push(`prod cpu (cores): api A ${c.apiACores}, api B ${c.apiBCores}, projector ${c.projectorCores}, redis ${c.redisCores}, ferretdb ${c.ferretdbCores ?? '-'} (shared server), bench client ${c.benchClientCores}, other processes ${c.otherProcessesCores}, iowait ${c.iowaitCores}`);
+      out.push(`prod cpu (cores): api A ${c.apiACores}, api B ${c.apiBCores}, projector ${c.projectorCores}, redis ${c.redisCores}, ferretdb ${c.ferretdbCores ?? '-'} (shared server: any client's use), bench client ${c.benchClientCores}, other processes ${c.otherProcessesCores}, iowait ${c.iowaitCores}`);
       out.push(`prod setup: ${P.setup.tickets}${P.setup.extraTickets ? `+${P.setup.extraTickets}` : ''} tickets at ${P.setup.commandsPerSec} commands/s (embedded ${S.setup?.commandsPerSec})`);
       const cb = P.main.commitBatches;
       if (cb && !cb.error) out.push(`group commit (shared events.db, two writer processes): ${cb.batches} commits, ${cb.commitsPerSec} commits/s, events/commit p50 ${cb.eventsPerBatch.p50} mean ${cb.eventsPerBatch.mean} max ${cb.eventsPerBatch.max}`);
@@ -826,7 +828,7 @@ function report() {
     const pj = (x) => (x ? `projector applied ${x.appliedPerSec} events/s while ${x.appendedPerSec}/s were appended (lag at end ${x.lagAtEnd} events, longest stall ${x.longestStallMs} ms)` : 'projector: no /health samples');
     if (P.main?.projector || P.setup?.projector) out.push('```', `setup: ${pj(P.setup?.projector)}`, `mix:   ${pj(P.main?.projector)}`, '```', '');
     if (P.projector?.stalled) {
-      out.push(`Projector STALLED at checkpoint ${P.projector.last.checkpoint} (log head ${P.projector.last.head}). Hint, from outside this run: FerretDB 1.24.2 was seen never to answer an update/replace bulkWrite of >= 100 operations, and the projector commits a batch's documents of one collection in a single bulkWrite; a batch that large only happens once the projector has fallen behind.`, '');
+      out.push(`Projector STALLED at checkpoint ${P.projector.last.checkpoint} (log head ${P.projector.last.head}). Hint, from outside this run: FerretDB 1.24.2 was seen to deadlock on update/replace bulkWrites of >= 100 operations (and on smaller ones from concurrent writers), and the projector commits a batch's documents of one collection in a single bulkWrite; a batch that large only happens once the projector has fallen behind.`, '');
     }
     const xs = [['low rate', P.crossLowRate], ['target rate', X]].filter(([, v]) => v);
     if (xs.length) {
