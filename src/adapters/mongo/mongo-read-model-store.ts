@@ -63,6 +63,12 @@ function fieldName(name: string): string {
 const toBigInt = (value: Position | number): bigint => (typeof value === 'bigint' ? value : BigInt(value));
 
 
+/**
+ * Writes go out in bulk writes of at most this many operations: FerretDB 1.24 never answers a
+ * single update bulk write of 100 or more (measured: 99 returns in ~0.2 s, 100 hangs).
+ */
+const BULK_CHUNK = 50;
+
 export class MongoReadModelStore implements ReadModelStore {
   private constructor(
     private readonly client: MongoClient,
@@ -78,6 +84,9 @@ export class MongoReadModelStore implements ReadModelStore {
       useBigInt64: true,
       // JSON semantics, as in the SQLite store: an undefined field is absent, not null.
       ignoreUndefined: true,
+      // A server that stops answering fails the operation (the projector logs and retries)
+      // instead of stalling it silently forever.
+      socketTimeoutMS: 30_000,
     });
     return new MongoReadModelStore(client, db);
   }
@@ -140,7 +149,12 @@ export class MongoReadModelStore implements ReadModelStore {
       const previous = docs.get(_id);
       if (!previous || stored._pos > previous._pos) docs.set(_id, stored);
     }
-    for (const [name, docs] of batches) await this.writeNewer(this.db.collection<StoredDoc>(name), [...docs.values()]);
+    for (const [name, docs] of batches) {
+      const all = [...docs.values()];
+      for (let i = 0; i < all.length; i += BULK_CHUNK) {
+        await this.writeNewer(this.db.collection<StoredDoc>(name), all.slice(i, i + BULK_CHUNK));
+      }
+    }
     await this.checkpoints.updateOne({ _id: projector }, { $set: { position: toBigInt(checkpoint) } }, { upsert: true });
   }
 

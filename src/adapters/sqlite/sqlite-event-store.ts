@@ -68,7 +68,7 @@ export class SqliteEventStore implements EventStore {
   };
 
   constructor(file: string, options: SqliteEventStoreOptions = {}) {
-    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.pollIntervalMs = options.pollIntervalMs ?? 10;
     this.appended.setMaxListeners(0);
     this.db = new Database(file);
     this.db.defaultSafeIntegers(true);
