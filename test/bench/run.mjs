@@ -573,7 +573,7 @@ async function crossInstance({ label, rate, seconds, A, B, apiA, apiB, agents, t
 async function productionBench() {
   const P = (results.production = {
     mode: '2 x ROLES=api (A, B) + 1 x ROLES=projector,worker; change feed + idempotency on a private redis-server; read models + leases on FerretDB 1.24 (MongoDB protocol on SQLite, unique database)',
-    eventStore: "shared SQLite file DATA_DIR/events.db (WAL, 3 processes; other processes' appends are found by polling, 50 ms): no EventStoreDB server can run on this machine, so EVENTSTORE_URL is not set",
+    eventStore: "shared SQLite file DATA_DIR/events.db (WAL, 3 processes; other processes' appends are found by polling every 10 ms): no EventStoreDB server can run on this machine, so EVENTSTORE_URL is not set",
   });
   log('prod: ensuring FerretDB (scripts/services.sh)');
   const svcInfo = await ensureServices(ROOT);
