@@ -10,15 +10,15 @@
  * The only atomic primitive both servers share is an insert colliding on a unique `_id`.
  *
  * So a lease is a sequence of terms, one document each:
- * `{ _id: "<name>#<term>", name, term, owner, expiresAt }`. The latest term decides.
- * - Take over (lease free, expired, or even our own but expired): insert term + 1. Exactly one
- *   contender's insert succeeds; the others get duplicate key 11000, i.e. "held by someone else".
- *   The winner then prunes older terms and checks that its term is still the latest (a contender
- *   whose read was so stale that the term it inserts had been pruned must not win).
- * - Renew (latest term is ours and unexpired): update that term's `expiresAt`. Only its owner
- *   ever writes a term document, so the update cannot be lost to a contender; but it may land
- *   after the term expired and someone inserted the next term, so a renewal counts only when it
- *   completed before the expiry it extends.
+ * `{ _id: "<name>#<term>", name, term, owner, expiresAt }`, unique on (name, term). The
+ * latest term decides.
+ * - Take over (free or expired) and renew (ours) alike: insert term + 1. Exactly one
+ *   contender's insert of a term succeeds; the others get duplicate key 11000, i.e. "held by
+ *   someone else". Renewing by insert, not by updating our term, matters: FerretDB's reads
+ *   may lag a concurrent update (CI once saw two holders with update-based renewals), but a
+ *   stale read only makes a contender insert a term that exists, which fails.
+ * - Terms more than PRUNE_MARGIN behind are deleted; the winner re-reads and only counts a
+ *   term that is still the latest.
  * - Release: set `expiresAt: 0` on our terms.
  * No transactions; times are the caller's `Date.now()` (see the port).
  */
@@ -28,6 +28,8 @@ import { type MongoConnectOptions, connectMongo } from './mongo-connection.js';
 
 const COLLECTION = 'leases';
 const DUPLICATE_KEY = 11000;
+/** Terms kept behind the latest (renewals every ttl/3: 100 terms ≈ 3 minutes at ttl 5 s). */
+const PRUNE_MARGIN = 100;
 
 interface TermDoc {
   _id: string;
@@ -50,10 +52,15 @@ export class MongoLeaseStore implements LeaseStore {
 
   static async connect(url: string, options: MongoLeaseStoreOptions = {}): Promise<MongoLeaseStore> {
     const { client, db } = await connectMongo(url, options, { maxPoolSize: 4 });
-    return new MongoLeaseStore(client, db.collection<TermDoc>(COLLECTION));
+    const leases = db.collection<TermDoc>(COLLECTION);
+    // FerretDB 1.24 on SQLite checks `_id` uniqueness in Go before writing, so two concurrent
+    // inserts of one `_id` can both succeed (seen in CI: two holders at once). An explicit
+    // unique index is enforced by SQLite itself, atomically, on both servers.
+    await leases.createIndex({ name: 1, term: 1 }, { unique: true });
+    return new MongoLeaseStore(client, leases);
   }
 
-  /** No index: the collection holds one document per lease name (two briefly, during a takeover). */
+  /** The collection holds one document per lease name (two briefly, during a takeover). */
   private latest(name: string): Promise<TermDoc | null> {
     return this.leases.findOne({ name }, { sort: { term: -1 } });
   }
@@ -61,12 +68,9 @@ export class MongoLeaseStore implements LeaseStore {
   async tryAcquire(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     const current = await this.latest(name);
-    if (current && current.expiresAt > now) {
-      if (current.owner !== owner) return false;
-      const renewed = await this.leases.updateOne({ _id: current._id, owner }, { $set: { expiresAt: now + ttlMs } });
-      // Landed after the term ran out: someone may have taken the next term meanwhile.
-      return renewed.matchedCount === 1 && Date.now() < current.expiresAt;
-    }
+    if (current && current.expiresAt > now && current.owner !== owner) return false;
+    // Free, expired, or ours (a renewal): claim the next term. Exactly one insert of a term
+    // succeeds, whatever (possibly stale) state each contender read.
     const term = (current?.term ?? 0) + 1;
     try {
       await this.leases.insertOne({ _id: termId(name, term), name, term, owner, expiresAt: now + ttlMs });
@@ -74,7 +78,9 @@ export class MongoLeaseStore implements LeaseStore {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
       throw error;
     }
-    await this.leases.deleteMany({ name, term: { $lt: term } });
+    // Old terms go, but not the recent ones: a contender whose read is stale by less than
+    // PRUNE_MARGIN terms must still collide with an existing term.
+    await this.leases.deleteMany({ name, term: { $lt: term - PRUNE_MARGIN } });
     const after = await this.latest(name);
     return after?._id === termId(name, term) && after.owner === owner;
   }
