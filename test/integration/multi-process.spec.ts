@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { join } from 'node:path';
 import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
@@ -50,9 +51,9 @@ describe('several processes on Redis + FerretDB', () => {
   afterAll(async () => {
     await Promise.all([apiA, apiB, projector].filter(Boolean).map((p) => p.kill('SIGKILL')));
     await redis?.stop();
-    const store = await MongoReadModelStore.connect(mongoUrl).catch(() => null);
-    // Dropping the database is not part of the port; leave it to FerretDB's wipe on next start.
-    await store?.close();
+    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
+    await raw.db().dropDatabase().catch(() => undefined);
+    await raw.close();
     tmp.cleanup();
   });
 
