@@ -105,7 +105,7 @@ describe('projector handover under the lease', () => {
     await eventually(
       async () => {
         const head = await events.headPosition();
-        const checkpoint = await p.service.checkpoint('inbox');
+        const checkpoint = await p.service.checkpoint();
         return head !== null && checkpoint === head;
       },
       10_000,
@@ -143,11 +143,11 @@ describe('projector handover under the lease', () => {
     await b.runner.start();
     expect(a.runner.running).toBe(true);
     expect(b.runner.running).toBe(false);
-    await eventually(async () => ((await a.service.checkpoint('inbox')) ?? 0n) > 0n, 5000, 'A to apply something');
+    await eventually(async () => ((await a.service.checkpoint()) ?? 0n) > 0n, 5000, 'A to apply something');
 
     await a.runner.stop({ release: false }); // crash: the lease stays until it expires
     const crashed = Date.now();
-    const checkpointAtCrash = await b.service.checkpoint('inbox');
+    const checkpointAtCrash = await b.service.checkpoint();
     await eventually(async () => b.runner.running, 5000, 'B to take over');
     const tookOver = Date.now() - crashed;
     expect(tookOver).toBeGreaterThanOrEqual(TTL / 3); // A had renewed at most ttl/3 before the crash
@@ -173,7 +173,7 @@ describe('projector handover under the lease', () => {
     await eventually(async () => c.runner.running, 5000, 'C to take over');
     expect(times['B:stopped']).toBeDefined();
     expect(times['B:stopped']!).toBeLessThan(times['C:started']!);
-    const stoppedWith = await c.service.checkpoint('inbox');
+    const stoppedWith = await c.service.checkpoint();
     await sleep(300);
     await load.stop();
     expect((await events.headPosition())!).toBeGreaterThan(stoppedWith!);

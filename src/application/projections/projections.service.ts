@@ -45,20 +45,20 @@ export class ProjectionsService {
   }
 
   /** The group's checkpoint: every projection in it has applied the log up to here. */
-  async checkpoint(_name: ProjectionName): Promise<Position | null> {
+  async checkpoint(): Promise<Position | null> {
     return this.store.checkpoint(this.projector.name);
   }
 
   /**
-   * Waits (briefly) until the projection has applied `position`. Answers whether it did;
+   * Waits (briefly) until the projections have applied `position`. Answers whether it did;
    * callers serve what they have either way and say so.
    */
-  async waitFor(names: ProjectionName[], position: Position | null, timeoutMs = 2000): Promise<boolean> {
+  async waitFor(position: Position | null, timeoutMs = 2000): Promise<boolean> {
     if (position === null) return true;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const checkpoints = await Promise.all(names.map((n) => this.checkpoint(n)));
-      if (checkpoints.every((c) => c !== null && c >= position)) return true;
+      const checkpoint = await this.checkpoint();
+      if (checkpoint !== null && checkpoint >= position) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 3));
     }

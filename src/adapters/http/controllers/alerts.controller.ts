@@ -20,14 +20,14 @@ export class AlertsController {
 
   @Get()
   async list(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ListAlertsQuery) {
-    await this.projections.waitFor(['alerts'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     return { items: await this.alerts.list(me.propertyId, me.id, q.unread === 'true', q.limit ?? 50) };
   }
 
   /** Why did (or didn't) I get alerts: every decision about me, newest first. */
   @Get('decisions')
   async decisions(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ListAlertsQuery) {
-    await this.projections.waitFor(['alerts'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     return { items: await this.alerts.decisions(me.propertyId, { employeeId: me.id }, q.limit ?? 50) };
   }
 

@@ -31,13 +31,13 @@ export class ConversationsController {
 
   @Get()
   async list(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ListConversationsQuery) {
-    await this.projections.waitFor(['inbox'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     return this.inbox.list(me.propertyId, me.id, q.status ?? 'all', q.limit ?? 25, q.cursor ? Number(q.cursor) : null);
   }
 
   @Get(':id')
   async get(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Query() q: ReadQuery) {
-    await this.projections.waitFor(['inbox'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     return this.inbox.forEmployee(me.propertyId, me.id, id);
   }
 

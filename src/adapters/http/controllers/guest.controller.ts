@@ -69,7 +69,7 @@ export class GuestController {
   @Get(':id')
   async get(@CurrentPrincipal() guest: GuestPrincipal, @Param('id', uuid) id: string, @Query() q: ReadQuery) {
     ownConversation(guest, id);
-    await this.projections.waitFor(['inbox'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     return this.inbox.forGuest(guest.propertyId, id);
   }
 

@@ -16,12 +16,10 @@ export class HealthController {
   @Public()
   async health() {
     const head = await this.events.headPosition();
-    const projections = await Promise.all(
-      PROJECTIONS.map(async (p) => {
-        const checkpoint = await this.projections.checkpoint(p.name as 'inbox');
-        return { name: p.name, version: p.version, checkpoint: checkpoint?.toString() ?? null, lag: head === null ? 0 : Number(head - (checkpoint ?? 0n)) };
-      }),
-    );
+    // The projections run as one group, so they share one checkpoint.
+    const checkpoint = await this.projections.checkpoint();
+    const lag = head === null ? 0 : Number(head - (checkpoint ?? 0n));
+    const projections = PROJECTIONS.map((p) => ({ name: p.name, version: p.version, checkpoint: checkpoint?.toString() ?? null, lag }));
     return { status: 'ok', head: head?.toString() ?? null, projections };
   }
 }

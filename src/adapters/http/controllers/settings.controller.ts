@@ -22,7 +22,7 @@ export class SettingsController {
 
   @Get('settings/live-chat')
   async liveChat(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ReadQuery) {
-    await this.projections.waitFor(['settings'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     const s = await this.settings.property(me.propertyId);
     return { requestSupportChat: s.requestSupportChat, chatMode: s.chatMode, updatedAt: s.updatedAt, updatedBy: s.updatedBy };
   }
@@ -44,7 +44,7 @@ export class SettingsController {
 
   @Get('settings/push-notifications')
   async push(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ReadQuery) {
-    await this.projections.waitFor(['settings'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     const s = await this.settings.property(me.propertyId);
     return { pushNotificationsEnabled: s.pushNotificationsEnabled, updatedAt: s.updatedAt, updatedBy: s.updatedBy };
   }
@@ -60,7 +60,7 @@ export class SettingsController {
 
   @Get('me/settings')
   async mine(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ReadQuery) {
-    await this.projections.waitFor(['settings'], toPosition(q.minPosition));
+    await this.projections.waitFor(toPosition(q.minPosition));
     const { position: _p, ...s } = await this.settings.personal(me.propertyId, me.id);
     return s;
   }
