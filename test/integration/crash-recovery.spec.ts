@@ -84,7 +84,7 @@ describe('crash recovery', () => {
     await eventually(async () => {
       const h = await api.get('/health');
       return h.body.projections.every((p: { lag: number }) => p.lag === 0) ? true : undefined;
-    }, 15000, 'projections to catch up');
+    }, 45000, 'projections to catch up'); // includes waiting for the killed holder's lease (ttl 5 s) to expire
     const stopping = exited(child);
     child.kill('SIGTERM');
     await stopping;
