@@ -8,7 +8,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { fileURLToPath } from 'node:url';
 import { type Adapters, connectAdapters } from './adapters/adapters.js';
 import { validationException } from './adapters/http/errors.js';
-import { AppModule } from './app.module.js';
+import { AppModule } from './wiring/app.module.js';
 import type { Config } from './config.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
@@ -35,8 +35,10 @@ export async function createApp(config: Config, options: { logger?: false | ('lo
     }),
   );
   app.enableShutdownHooks();
-  await app.register(fastifySwagger as never, { mode: 'static', specification: { path: OPENAPI_FILE, baseDir: '.' } });
-  await app.register(fastifySwaggerUi as never, { routePrefix: '/docs' });
+  if (config.roles.includes('api')) {
+    await app.register(fastifySwagger as never, { mode: 'static', specification: { path: OPENAPI_FILE, baseDir: '.' } });
+    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs' });
+  }
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {

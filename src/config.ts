@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { generateVapidKeys, validateVapidKeys, validateVapidSubject } from './adapters/web-push/vapid.js';
 
 export type Role = 'api' | 'projector' | 'worker';
 
@@ -22,6 +23,8 @@ export interface Config {
   aiResponderUrl: string | null;
   roles: Role[];
   vapid: { publicKey: string; privateKey: string; subject: string } | null;
+  /** Accept `http:` push endpoints (a local push service in tests); otherwise only `https:`. */
+  pushAllowHttpEndpoints: boolean;
   heartbeatMs: number;
   bodyLimitBytes: number;
 }
@@ -44,6 +47,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
   return n;
+}
+
+function boolVar(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
@@ -82,8 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   else if (jwtSecret === '') throw new ConfigError('AUTH_JWT_SECRET', 'is required when a store URL is set (production mode)');
   if (Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes long');
 
-  const vapidKeys = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY].filter(Boolean).length;
-  if (vapidKeys === 1) throw new ConfigError(env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'must be set together with its pair');
+  const vapid = vapidConfig(env, demo, dataDir);
 
   return {
     port: intVar(env, 'PORT', 3000, 0, 65535),
@@ -96,13 +105,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     aiResponderUrl,
     roles,
-    vapid:
-      vapidKeys === 2
-        ? { publicKey: env.VAPID_PUBLIC_KEY!, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT || 'mailto:ops@example.com' }
-        : null,
+    vapid,
+    pushAllowHttpEndpoints: boolVar(env, 'PUSH_ALLOW_HTTP_ENDPOINTS'),
     heartbeatMs: intVar(env, 'SSE_HEARTBEAT_MS', 15000, 100, 15000),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 32 * 1024, 1024, 1024 * 1024),
   };
+}
+
+/**
+ * Web Push keys: both from the environment, checked (a malformed key stops start-up naming
+ * its variable); in the demo, generated once and kept in DATA_DIR so push works out of the
+ * box; otherwise none, and push is reported unavailable.
+ */
+function vapidConfig(env: NodeJS.ProcessEnv, demo: boolean, dataDir: string): Config['vapid'] {
+  const subject = env.VAPID_SUBJECT || 'mailto:ops@example.com';
+  try {
+    validateVapidSubject(subject);
+  } catch (error) {
+    throw new ConfigError('VAPID_SUBJECT', `is invalid: ${(error as Error).message}`);
+  }
+  const publicKey = env.VAPID_PUBLIC_KEY ?? '';
+  const privateKey = env.VAPID_PRIVATE_KEY ?? '';
+  if (publicKey === '' && privateKey === '') return demo ? { ...demoVapidKeys(dataDir), subject } : null;
+  if (publicKey === '' || privateKey === '') {
+    throw new ConfigError(publicKey ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'must be set together with its pair');
+  }
+  try {
+    validateVapidKeys(publicKey, privateKey);
+  } catch (error) {
+    const message = (error as Error).message;
+    const variable = /^VAPID private key/.test(message) ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
+    throw new ConfigError(variable, `is invalid: ${message}`);
+  }
+  return { publicKey, privateKey, subject };
+}
+
+function demoVapidKeys(dataDir: string): { publicKey: string; privateKey: string } {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'demo-vapid-keys.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
+  const keys = generateVapidKeys();
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
 }
 
 /** The demo's secret lives with its data, so demo tokens keep working across restarts. */

@@ -10,6 +10,7 @@ import type { ChangeFeed } from '../application/ports/change-feed.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { IdempotencyStore } from '../application/ports/idempotency-store.js';
 import type { LeaseStore } from '../application/ports/lease.js';
+import type { PushSender } from '../application/ports/push-sender.js';
 import type { ReadModelStore } from '../application/ports/read-models.js';
 import type { Config } from '../config.js';
 import { BuiltinAiResponder } from './ai/builtin-responder.js';
@@ -24,6 +25,7 @@ import { MongoLeaseStore } from './mongo/mongo-lease-store.js';
 import { MongoReadModelStore } from './mongo/mongo-read-model-store.js';
 import { RedisChangeFeed } from './redis/redis-change-feed.js';
 import { RedisIdempotencyStore } from './redis/redis-idempotency-store.js';
+import { UnavailablePushSender, WebPushSender } from './web-push/web-push-sender.js';
 
 export interface Adapters {
   eventStore: EventStore;
@@ -34,6 +36,8 @@ export interface Adapters {
   idempotency: IdempotencyStore;
   /** Who runs the single-consumer roles (projector, AVA); next to the read models. */
   leases: LeaseStore;
+  /** Web Push with the configured VAPID keys, or "unavailable" without them. */
+  pushSender: PushSender;
   describe: string;
   close(): Promise<void>;
 }
@@ -65,11 +69,13 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       : new InProcessIdempotencyStore();
     opened.push(idempotency);
     const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
+    const pushSender: PushSender = config.vapid ? new WebPushSender(config.vapid) : new UnavailablePushSender();
     const describe = [
       config.eventStoreUrl ? 'events: EventStoreDB' : `events: SQLite in ${config.dataDir}`,
       config.mongoUrl ? 'read models: MongoDB' : 'read models: SQLite',
       config.redisUrl ? 'change feed: Redis' : 'change feed: in process',
       config.redisUrl ? 'idempotency keys: Redis' : 'idempotency keys: in process',
+      config.vapid ? 'web push: on' : 'web push: unavailable (no VAPID keys)',
     ].join(', ');
     return {
       eventStore,
@@ -78,6 +84,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       aiResponder,
       idempotency,
       leases,
+      pushSender,
       describe,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();

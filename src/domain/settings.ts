@@ -64,6 +64,9 @@ export function evolvePersonalSettings(state: PersonalSettings, event: EmployeeE
       };
     case 'AlertMarkedRead':
       return state;
+    default:
+      // The same stream carries the employee's push subscriptions (push-subscriptions.ts).
+      return state;
   }
 }
 

@@ -293,6 +293,19 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
       });
     });
 
+    describe('write', () => {
+      it('writes documents under the same _pos guard and touches no checkpoint', async () => {
+        const c = unique('journal');
+        const p = unique('proj');
+        await store.commit(p, [], 3n);
+        await store.write([write(c, { _id: 'a', _pos: 5n, v: 1 }), write(c, { _id: 'b', _pos: 5n, v: 2 })]);
+        await store.write([write(c, { _id: 'a', _pos: 5n, v: 'same position' }), write(c, { _id: 'b', _pos: 6n, v: 3 })]);
+        expect(await store.get<AnyDoc>(c, 'a')).toEqual({ _id: 'a', _pos: 5n, v: 1 });
+        expect(await store.get<AnyDoc>(c, 'b')).toEqual({ _id: 'b', _pos: 6n, v: 3 });
+        expect(await store.checkpoint(p)).toBe(3n);
+      });
+    });
+
     describe('commit', () => {
       it('inserts new documents into several collections and sets the checkpoint', async () => {
         const a = unique('ca');

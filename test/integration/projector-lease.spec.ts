@@ -15,7 +15,7 @@ import { InProcessChangeFeed } from '../../src/adapters/memory/in-process-change
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteLeaseStore } from '../../src/adapters/sqlite/sqlite-lease-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { LeasedRunner } from '../../src/application/lease/leased-runner.js';
+import { LeasedRunner } from '../../src/application/processing/leased-runner.js';
 import { ProjectionsService } from '../../src/application/projections/projections.service.js';
 import { client, eventually } from '../support/http.js';
 import { compareStoresWithRebuild } from '../support/rebuild.js';

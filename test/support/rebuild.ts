@@ -5,7 +5,7 @@ import type { EventStore } from '../../src/application/ports/event-store.js';
 import type { Doc, ReadModelStore } from '../../src/application/ports/read-models.js';
 import { physicalCollection } from '../../src/application/projections/projection.js';
 import { PROJECTIONS } from '../../src/application/projections/projections.service.js';
-import { Projector } from '../../src/application/projections/projector.js';
+import { Projector } from '../../src/application/processing/projector.js';
 import { join } from 'node:path';
 import { tempDir } from './temp-dir.js';
 
@@ -29,13 +29,13 @@ export async function compareStoresWithRebuild(events: EventStore, live: ReadMod
   const fresh = new SqliteReadModelStore(join(tmp.dir, 'rebuilt.db'));
   try {
     for (const projection of PROJECTIONS) {
-      const projector = new Projector([projection], events, fresh, null);
+      const projector = new Projector([projection], fresh, null);
       let after: bigint | null = null;
       for (;;) {
         const batch = await events.readAll(after, 500);
         if (batch.length === 0) break;
-        await projector.applyBatch(batch);
         after = batch[batch.length - 1]!.position;
+        await fresh.commit(projector.checkpoint, await projector.handle(batch), after);
       }
     }
     const dump = async (store: ReadModelStore) => {

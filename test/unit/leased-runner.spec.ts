@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { SqliteLeaseStore } from '../../src/adapters/sqlite/sqlite-lease-store.js';
-import { LeasedRunner, type LeasedRunnerOptions, leaseOwnerId } from '../../src/application/lease/leased-runner.js';
+import { LeasedRunner, type LeasedRunnerOptions, leaseOwnerId } from '../../src/application/processing/leased-runner.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const tmp = tempDir('lct-leased-runner-');

@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
 
-const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400 };
+const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400, unavailable: 503 };
 
 export interface ErrorBody {
   statusCode: number;

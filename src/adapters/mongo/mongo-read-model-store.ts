@@ -137,6 +137,11 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void> {
+    await this.write(writes);
+    await this.checkpoints.updateOne({ _id: projector }, { $set: { position: toBigInt(checkpoint) } }, { upsert: true });
+  }
+
+  async write(writes: DocWrite[]): Promise<void> {
     // Per collection, the newest version of each document (the first one on equal `_pos`,
     // as sequential conditional writes would leave it).
     const batches = new Map<string, Map<string, StoredDoc>>();
@@ -155,7 +160,6 @@ export class MongoReadModelStore implements ReadModelStore {
         await this.writeNewer(this.db.collection<StoredDoc>(name), all.slice(i, i + BULK_CHUNK));
       }
     }
-    await this.checkpoints.updateOne({ _id: projector }, { $set: { position: toBigInt(checkpoint) } }, { upsert: true });
   }
 
   private async writeNewer(col: Collection<StoredDoc>, docs: StoredDoc[]): Promise<void> {

@@ -107,6 +107,18 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void> {
+    const saveCheckpoint = this.sql(
+      'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
+    );
+    this.writeDocs(writes, () => saveCheckpoint.run(projector, checkpoint));
+  }
+
+  async write(writes: DocWrite[]): Promise<void> {
+    this.writeDocs(writes, () => undefined);
+  }
+
+  /** Guarded upserts (`_pos` must grow), then `then`, in one transaction. */
+  private writeDocs(writes: DocWrite[], then: () => void): void {
     const tables = new Set(writes.map((w) => this.ensureTable(w.collection)));
     const upserts = new Map(
       [...tables].map((t) => [
@@ -117,15 +129,12 @@ export class SqliteReadModelStore implements ReadModelStore {
         ),
       ]),
     );
-    const saveCheckpoint = this.sql(
-      'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
-    );
     this.db.transaction(() => {
       for (const { collection, doc } of writes) {
         const { _id, _pos, ...body } = doc;
         upserts.get(table(collection))!.run(_id, _pos, JSON.stringify(body));
       }
-      saveCheckpoint.run(projector, checkpoint);
+      then();
     })();
   }
 

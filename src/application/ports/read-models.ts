@@ -45,6 +45,11 @@ export interface ReadModelStore {
    * crash in between only causes redelivery.
    */
   commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void>;
+  /**
+   * Writes documents with the same `_pos` guard, outside any checkpoint: for a processor that
+   * journals side effects as they happen (the push notifier's delivery attempts).
+   */
+  write(writes: DocWrite[]): Promise<void>;
   /** Removes collections and the checkpoint of a projector (used when an old version is dropped). */
   drop(projector: string, collections: string[]): Promise<void>;
   close(): Promise<void>;

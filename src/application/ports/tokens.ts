@@ -5,3 +5,5 @@ export const CHANGE_FEED = Symbol('ChangeFeed');
 export const AI_RESPONDER = Symbol('AiResponder');
 export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const LEASES = Symbol('LeaseStore');
+export const CONFIG = Symbol('Config');
+export const PUSH_SENDER = Symbol('PushSender');

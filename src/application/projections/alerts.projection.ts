@@ -20,6 +20,9 @@ export interface AlertDoc extends Doc {
   kind: AlertKind;
   conversationId: string;
   ticketId: string;
+  /** The event that raised it: the push notifier finds a batch's alerts by these. */
+  eventId: string;
+  guestName: string;
   title: string;
   body: string;
   at: string;
@@ -62,10 +65,11 @@ export const alertId = (eventId: string, employeeId: string) => uuidv5(`${eventI
 
 export const alertsProjection: Projection = {
   name: 'alerts',
-  version: 1,
+  version: 2,
   collections: [ALERTS, ALERT_DECISIONS, RECIPIENTS, TICKETS],
   indexes: [
     { collection: ALERTS, fields: { propertyId: 1, employeeId: 1, seq: -1 } },
+    { collection: ALERTS, fields: { eventId: 1 } },
     { collection: ALERT_DECISIONS, fields: { propertyId: 1, conversationId: 1, seq: 1 } },
     { collection: ALERT_DECISIONS, fields: { propertyId: 1, employeeId: 1, seq: -1 } },
   ],
@@ -108,6 +112,7 @@ export const alertsProjection: Projection = {
             conversationId,
             ticketId: event.data.ticketId,
             suppressedBecause: employee.incomingSupportRequests ? null : 'toggle_off',
+            guestName: ticket?.guestName ?? 'A guest',
             title: 'New support request',
             body: `${ticket?.guestName ?? 'A guest'} asked to talk to a person`,
           });
@@ -133,6 +138,7 @@ export const alertsProjection: Projection = {
           conversationId,
           ticketId: ticket.ticketId,
           suppressedBecause: owner?.assignedChatActivity ? null : 'toggle_off',
+          guestName: ticket.guestName,
           title: `New message from ${ticket.guestName}`,
           body: event.data.text.slice(0, 140),
         });
@@ -145,6 +151,7 @@ export const alertsProjection: Projection = {
             conversationId,
             ticketId: ticket.ticketId,
             suppressedBecause: 'not_owner',
+            guestName: ticket.guestName,
             title: '',
             body: '',
           });
@@ -189,6 +196,7 @@ async function decide(
     conversationId: string;
     ticketId: string;
     suppressedBecause: SuppressionReason | null;
+    guestName: string;
     title: string;
     body: string;
   },
@@ -220,6 +228,8 @@ async function decide(
     kind: d.kind,
     conversationId: d.conversationId,
     ticketId: d.ticketId,
+    eventId: stored.id,
+    guestName: d.guestName,
     title: d.title,
     body: d.body,
     at,
@@ -243,6 +253,7 @@ export function alertView(a: AlertDoc) {
     kind: a.kind,
     conversationId: a.conversationId,
     ticketId: a.ticketId,
+    guestName: a.guestName,
     title: a.title,
     body: a.body,
     at: a.at,

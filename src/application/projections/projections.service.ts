@@ -10,34 +10,36 @@ import type { ReadModelStore } from '../ports/read-models.js';
 import { CHANGE_FEED, EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
 import { alertsProjection } from './alerts.projection.js';
 import { inboxProjection } from './inbox.projection.js';
+import { LogConsumer } from '../processing/log-consumer.js';
+import { Projector } from '../processing/projector.js';
 import { type Projection, physicalCollection } from './projection.js';
-import { Projector } from './projector.js';
+import { pushSubscriptionsProjection } from './push-subscriptions.projection.js';
 import { settingsProjection } from './settings.projection.js';
 
-export const PROJECTIONS: readonly Projection[] = [inboxProjection, settingsProjection, alertsProjection];
-export type ProjectionName = 'inbox' | 'settings' | 'alerts';
+export const PROJECTIONS: readonly Projection[] = [inboxProjection, settingsProjection, alertsProjection, pushSubscriptionsProjection];
+export type ProjectionName = 'inbox' | 'settings' | 'alerts' | 'pushSubscriptions';
 
 const byName = (name: ProjectionName) => PROJECTIONS.find((p) => p.name === name)!;
 
 @Injectable()
 export class ProjectionsService {
-  /** All projections run as one group (see Projector for why). */
-  private readonly projector: Projector;
+  /** All projections run as one group (see Projector for why), as one consumer of the log. */
+  readonly consumer: LogConsumer;
 
   constructor(
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(READ_MODELS) private readonly store: ReadModelStore,
     @Inject(CHANGE_FEED) feed: ChangeFeed,
   ) {
-    this.projector = new Projector(PROJECTIONS, events, store, feed);
+    this.consumer = new LogConsumer(new Projector(PROJECTIONS, store, feed), events, store);
   }
 
   async startAll(): Promise<void> {
-    await this.projector.start();
+    await this.consumer.start();
   }
 
   async stopAll(): Promise<void> {
-    await this.projector.stop();
+    await this.consumer.stop();
   }
 
   collection(name: ProjectionName, logical: string): string {
@@ -46,7 +48,7 @@ export class ProjectionsService {
 
   /** The group's checkpoint: every projection in it has applied the log up to here. */
   async checkpoint(): Promise<Position | null> {
-    return this.store.checkpoint(this.projector.name);
+    return this.store.checkpoint(this.consumer.name);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { InboxFilter } from '../../../application/queries/inbox.queries.js';
 
 const POSITION = /^\d{1,19}$/;
@@ -24,6 +24,18 @@ export class ListConversationsQuery extends ReadQuery {
 export class ListAlertsQuery extends ReadQuery {
   @IsOptional() @IsIn(['true', 'false'])
   unread?: 'true' | 'false';
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+}
+
+export class AlertDecisionsQuery extends ReadQuery {
+  @IsOptional() @IsUUID()
+  conversationId?: string;
+
+  /** Admins only: another employee's decisions. */
+  @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  employeeId?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit?: number;

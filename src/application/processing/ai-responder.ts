@@ -1,0 +1,40 @@
+/**
+ * Turns guest messages into AVA's answers: a log processor (not the in-memory EventBus,
+ * which swallows errors). A crash only causes redelivery, and the command ids derived from
+ * the guest message make a redelivered answer a no-op. It starts at the end of the log: it
+ * never answers history.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { AnswerGuestMessage } from '../commands/answer-guest-message.js';
+import type { StoredEvent } from '../ports/event-store.js';
+import type { LogProcessor } from './log-consumer.js';
+
+@Injectable()
+export class AiResponder implements LogProcessor {
+  readonly checkpoint = 'ai-responder@1';
+  readonly startFrom = 'end' as const;
+  private readonly logger = new Logger('AiResponder');
+
+  constructor(private readonly commands: CommandBus) {}
+
+  async handle(batch: StoredEvent[]): Promise<void> {
+    for (const event of batch) {
+      if (event.type !== 'GuestMessagePosted') continue;
+      try {
+        await this.commands.execute(
+          new AnswerGuestMessage(
+            event.streamId.slice('conversation-'.length),
+            event.metadata.propertyId,
+            event.data.messageId,
+            event.data.text,
+            event.data.at,
+          ),
+        );
+      } catch (error) {
+        // A rule violation here (e.g. conversation gone) must not stall every later answer.
+        this.logger.warn(`could not answer guest message ${event.id}: ${String(error)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The one processor model for every consumer of the log (projector, AVA, push notifier, …):
+ * a checkpoint of its own, catch-up then live, sequential batches, start/stop. What a batch
+ * returns as document writes commits together with the checkpoint (one SQLite transaction
+ * embedded; documents first, checkpoint last on MongoDB), so a crash anywhere only causes
+ * redelivery from the last checkpoint, and every processor must tolerate that.
+ *
+ * Run it under a LeasedRunner: one consumer per checkpoint at a time, across processes.
+ */
+import { Logger } from '@nestjs/common';
+import type { EventStore, Position, StoredEvent } from '../ports/event-store.js';
+import type { DocWrite, ReadModelStore } from '../ports/read-models.js';
+
+export interface LogProcessor {
+  /** Checkpoint key, with a version (`name@1`): a new version starts over from `startFrom`. */
+  readonly checkpoint: string;
+  /**
+   * Where a processor without a checkpoint begins: `start` replays the whole log (read
+   * models); `end` acts only on what happens from now on (side effects: a new deployment
+   * or a rebuild never answers or pushes the past).
+   */
+  readonly startFrom: 'start' | 'end';
+  /** Runs before the first batch of every start (indexes, caches). */
+  prepare?(): Promise<void>;
+  /**
+   * Handles one batch, in log order. Writes it returns commit with the checkpoint. `signal`
+   * aborts when the consumer stops (e.g. its lease is being lost): long work should end early.
+   */
+  handle(batch: StoredEvent[], signal: AbortSignal): Promise<DocWrite[] | void>;
+}
+
+export class LogConsumer {
+  private readonly logger: Logger;
+  private abort = new AbortController();
+  private running: Promise<void> | null = null;
+  private lastApplied: Position | null = null;
+
+  constructor(
+    readonly processor: LogProcessor,
+    private readonly events: EventStore,
+    private readonly store: ReadModelStore,
+  ) {
+    this.logger = new Logger(`Consumer:${processor.checkpoint}`);
+  }
+
+  get name(): string {
+    return this.processor.checkpoint;
+  }
+
+  /** Last position this process committed (the stored checkpoint may be ahead, from another process). */
+  get position(): Position | null {
+    return this.lastApplied;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.processor.prepare?.();
+    let after = await this.store.checkpoint(this.processor.checkpoint);
+    if (after === null && this.processor.startFrom === 'end') {
+      after = await this.events.headPosition();
+      if (after !== null) await this.store.commit(this.processor.checkpoint, [], after);
+    }
+    this.lastApplied = after;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.running = this.events.subscribeToAll(after, (batch) => this.apply(batch, signal), signal);
+    this.logger.log(`started after position ${after ?? 'start'}`);
+  }
+
+  /** Stops after the batch in flight; nothing of a batch cut short is committed. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    this.running = null;
+  }
+
+  private async apply(batch: StoredEvent[], signal: AbortSignal): Promise<void> {
+    const writes = (await this.processor.handle(batch, signal)) ?? [];
+    // Stopped meanwhile: commit nothing more; the next holder gets this batch again.
+    if (signal.aborted) throw new Error(`${this.processor.checkpoint} stopped`);
+    const last = batch[batch.length - 1]!.position;
+    await this.store.commit(this.processor.checkpoint, writes, last);
+    this.lastApplied = last;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The log consumers this process runs, by role: `projector` (the read models) and `worker`
+ * (AVA's answers and the push notifier, each its own consumer). Each consumer runs under its own lease: however many
+ * processes have the role, one runs it at a time, and another takes over within the lease
+ * ttl when it dies. A lone process gets every lease at once and starts as without one.
+ */
+import { type DynamicModule, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AiResponder } from '../application/processing/ai-responder.js';
+import { LeasedRunner } from '../application/processing/leased-runner.js';
+import { LogConsumer } from '../application/processing/log-consumer.js';
+import { PushNotifier } from '../application/processing/push-notifier.js';
+import type { EventStore } from '../application/ports/event-store.js';
+import type { LeaseStore } from '../application/ports/lease.js';
+import type { ReadModelStore } from '../application/ports/read-models.js';
+import { CONFIG, EVENT_STORE, LEASES, READ_MODELS } from '../application/ports/tokens.js';
+import { ProjectionsService } from '../application/projections/projections.service.js';
+import type { Config } from '../config.js';
+
+@Injectable()
+class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runners: LeasedRunner[] = [];
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(LEASES) private readonly leases: LeaseStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(READ_MODELS) private readonly store: ReadModelStore,
+    private readonly projections: ProjectionsService,
+    private readonly ai: AiResponder,
+    private readonly push: PushNotifier,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const consumers: Array<[string, LogConsumer]> = [];
+    if (this.config.roles.includes('projector')) consumers.push(['projector', this.projections.consumer]);
+    if (this.config.roles.includes('worker')) {
+      consumers.push(['ai-responder', new LogConsumer(this.ai, this.events, this.store)]);
+      consumers.push(['push-notifier', new LogConsumer(this.push, this.events, this.store)]);
+    }
+    for (const [name, consumer] of consumers) {
+      const runner = new LeasedRunner(this.leases, { name, start: () => consumer.start(), stop: () => consumer.stop() });
+      this.runners.push(runner);
+      await runner.start();
+    }
+  }
+
+  async onApplicationShutdown() {
+    for (const runner of this.runners.splice(0).reverse()) await runner.stop();
+  }
+}
+
+export class WorkersModule {
+  static forRoot(): DynamicModule {
+    return { module: WorkersModule, providers: [AiResponder, PushNotifier, Workers] };
+  }
+}
