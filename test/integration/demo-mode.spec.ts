@@ -4,6 +4,8 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { TokenService } from '../../src/adapters/http/auth/token.service.js';
 import { client, eventually } from '../support/http.js';
 import { exited, freePort } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -46,6 +48,10 @@ describe('demo mode', () => {
     }, 10000, 'seeded conversation');
     expect(inbox.items[0].guestName).toBe('Maria Rossi');
     expect((await client(demo.url).get('/v1/settings/live-chat', tokens.GRACE)).body).toMatchObject({ chatMode: 'ai_only', requestSupportChat: false });
+    // Push works out of the box: the demo made a VAPID pair and keeps it with its data (0600).
+    const key = await client(demo.url).get('/v1/push/vapid-public-key', tokens.ALICE);
+    expect(key.body.publicKey).toBe(JSON.parse(readFileSync(`${tmp.dir}/demo/demo-vapid-keys.json`, 'utf8')).publicKey);
+    expect(statSync(`${tmp.dir}/demo/demo-vapid-keys.json`).mode & 0o777).toBe(0o600);
 
     const prod = await run({ DATA_DIR: `${tmp.dir}/prod`, AUTH_JWT_SECRET: TEST_SECRET });
     children.push(prod.child);
@@ -54,5 +60,8 @@ describe('demo mode', () => {
     const otherToken = tokens.ALICE!;
     expect((await client(prod.url).get('/v1/conversations', otherToken)).status).toBe(401);
     expect((await client(prod.url).get('/health')).body.head).toBeNull();
+    // Production without VAPID keys runs, with push reported unavailable.
+    const prodToken = await new TokenService(TEST_SECRET).employeeToken({ id: 'p', propertyId: 'h', role: 'agent', name: 'P' });
+    expect((await client(prod.url).get('/v1/push/vapid-public-key', prodToken)).body).toMatchObject({ statusCode: 503, code: 'push_unavailable' });
   }, 60000);
 });

@@ -57,6 +57,14 @@ describe('several processes on Redis + FerretDB', () => {
     tmp.cleanup();
   });
 
+  it('serves the API only from api processes; a worker process answers health alone', async () => {
+    const token = await employee('roles');
+    expect((await client(projector.url).get('/v1/conversations', token)).status).toBe(404);
+    expect((await client(projector.url).get('/docs')).status).toBe(404);
+    expect((await client(projector.url).get('/health')).status).toBe(200);
+    expect((await client(apiA.url).get('/v1/conversations', token)).status).toBe(200);
+  });
+
   it('shows a take-over made through instance A on an SSE stream held on instance B', async () => {
     const ticket = await openTicket(apiA.url);
     const stream = await SseClient.open(`${apiB.url}/v1/stream`, { authorization: `Bearer ${await employee('watcher')}` });
