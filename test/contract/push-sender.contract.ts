@@ -4,9 +4,9 @@
  * the failure answers, a scripted proxy in front of it and a server that never answers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import type { PushMessage, PushResult, PushSender, PushTarget } from '../../src/application/ports/push-sender.js';
 import { generateVapidKeys } from '../../src/adapters/web-push/vapid.js';
+import { freePort } from '../support/processes.js';
 import { startBlackHole, startFaultyProxy, startPushService, type ProxyStep, type PushService } from '../support/push-service.js';
 
 export interface CreatePushSenderOptions {
@@ -183,7 +183,7 @@ export function pushSenderContract(name: string, create: CreatePushSender): void
     it('a refused connection is retry (status null) with the network error', async () => {
       const sender = await create();
       const sub = await subscribed(sender);
-      const port = await closedPort();
+      const port = await freePort(); // just released: nobody listens there
       const result = await sender.send({ ...sub, endpoint: `http://127.0.0.1:${port}/notify/x` }, message({ n: 1 }));
       expect(result).toMatchObject({ kind: 'retry', status: null, retryAfterMs: null });
       expect((result as { error: string }).error).toContain('ECONNREFUSED');
@@ -196,18 +196,6 @@ export function pushSenderContract(name: string, create: CreatePushSender): void
       const result = await sender.send({ endpoint: p.endpointFor(sub.endpoint), keys: { p256dh: 'not-a-key', auth: sub.keys.auth } }, message({ n: 1 }));
       expect(result).toMatchObject({ kind: 'rejected', status: 0 });
       expect(p.requests).toEqual([]);
-    });
-  });
-}
-
-/** A loopback port nobody listens on (just released by us). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
     });
   });
 }
