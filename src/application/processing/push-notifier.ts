@@ -16,8 +16,7 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { AlertKind } from '../projections/alerts.projection.js';
-import { ALERTS, type AlertDoc } from '../projections/alerts.projection.js';
+import { ALERTING_EVENT_TYPES, ALERTS, type AlertDoc } from '../projections/alerts.projection.js';
 import { RemoveGoneSubscription } from '../commands/push-subscriptions.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { PushMessage, PushSender } from '../ports/push-sender.js';
@@ -43,9 +42,8 @@ export interface PushDecisionDoc extends Doc {
   at: string;
 }
 
-/** The events the alerts projection raises alerts for. */
-const ALERTING_EVENTS = new Set(['TicketOpened', 'GuestMessagePosted']);
-const URGENT: ReadonlySet<AlertKind> = new Set(['incoming_support_request']);
+/** Kinds that should wake a device (RFC 8030 Urgency: high). */
+const URGENT: ReadonlySet<string> = new Set(['incoming_support_request', 'escalation', 'ticket_assigned']);
 
 @Injectable()
 export class PushNotifier implements LogProcessor {
@@ -74,7 +72,7 @@ export class PushNotifier implements LogProcessor {
   }
 
   async handle(batch: StoredEvent[], signal: AbortSignal): Promise<void> {
-    const eventIds = batch.filter((e) => ALERTING_EVENTS.has(e.type)).map((e) => e.id);
+    const eventIds = batch.filter((e) => ALERTING_EVENT_TYPES.has(e.type)).map((e) => e.id);
     if (eventIds.length === 0) return;
     await this.untilProjected(batch[batch.length - 1]!.position, signal);
     const alerts = await findByIn<AlertDoc>(this.store, this.projections.collection('alerts', ALERTS), 'eventId', eventIds);

@@ -63,6 +63,9 @@ const ALERT_NAMESPACE = '6f1f3c2a-7f55-4b8e-9a51-2d0e0d7b8a10';
 
 export const alertId = (eventId: string, employeeId: string) => uuidv5(`${eventId}:${employeeId}`, ALERT_NAMESPACE);
 
+/** The events this projection may raise alerts for; the push notifier reads the alerts of exactly these. */
+export const ALERTING_EVENT_TYPES: ReadonlySet<string> = new Set(['TicketOpened', 'GuestMessagePosted']);
+
 export const alertsProjection: Projection = {
   name: 'alerts',
   version: 2,
