@@ -274,3 +274,29 @@ describe('push alerts through web-push-testing', () => {
     expect(got).toEqual([expect.objectContaining({ alertId: r.body.alertId, kind: 'test' })]);
   });
 });
+
+describe('push alerts on a service without VAPID keys', () => {
+  let t: TestApp;
+  afterAll(() => t?.stop());
+
+  it('still raises the in-app alert and records push_unavailable', async () => {
+    t = await startTestApp({ PUSH_ALLOW_HTTP_ENDPOINTS: 'true' });
+    const api = client(t.url);
+    const admin = await t.employee('admin', 'hotel-nokeys', 'admin');
+    await api.put('/v1/settings/live-chat', admin, { requestSupportChat: true, chatMode: 'hybrid' });
+    await api.put('/v1/settings/push-notifications', admin, { pushNotificationsEnabled: true });
+    const gina = await t.employee('gina', 'hotel-nokeys');
+    await api.put('/v1/me/settings', gina, { incomingSupportRequests: true });
+    const keys = { p256dh: generateVapidKeys().publicKey, auth: Buffer.alloc(16, 7).toString('base64url') };
+    expect((await api.post('/v1/me/push-subscriptions', gina, { endpoint: 'http://127.0.0.1:9/push/x', expirationTime: null, keys })).status).toBe(201);
+
+    const g = (await api.post('/v1/guest/conversations', undefined, { propertyId: 'hotel-nokeys', guestName: 'Ann' })).body;
+    await api.post(`/v1/guest/conversations/${g.conversationId}/support-requests`, g.guestToken);
+    const [decision] = await eventually(async () => {
+      const items = (await api.get(`/v1/me/alerts/decisions?conversationId=${g.conversationId}`, gina)).body.items as Decision[];
+      return items[0]?.push?.decided ? items : undefined;
+    }, 20_000, 'the push decision');
+    expect(decision).toMatchObject({ outcome: 'alerted', reason: 'push_unavailable', push: { reason: 'push_unavailable', deliveries: [] } });
+    expect((await api.get('/v1/me/alerts', gina)).body.items).toHaveLength(1);
+  });
+});
