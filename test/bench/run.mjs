@@ -10,6 +10,13 @@
 //    under moderate load (and, for information, at saturation during phase 2).
 // 4. Probes for bugs: errors/5xx/409s, SSE id vs payload position, and whether alert entries
 //    (another projector publishing into the same change feed) push out inbox entries.
+// 5. Production mode (BENCH_SKIP_PROD=1 skips it): two api instances + projector/worker.
+// 6. Push alerts (BENCH_SKIP_PUSH=1 skips it; BENCH_ONLY=push runs only this phase): a fresh
+//    service with VAPID keys, web-push-testing (a real push service) behind a timestamping
+//    proxy. Sender baseline in the same run (dist/'s WebPushSender from this process, 1,000
+//    subscriptions, concurrency 32, vs plain POSTs); pushes/s and service CPU per push when
+//    tickets fan out to 100 employees x 10 subscriptions; ack of the guest's support request
+//    -> push arrival at the proxy, idle and during the take-over -> reply -> close mix.
 //
 // Loopback only, bounded loops, children always killed. Results: test/bench/results/latest.json.
 import autocannon from 'autocannon';
@@ -22,7 +29,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { httpClient, pool, sleep } from './lib/http.mjs';
 import { cpuSeconds, killAllNow, runJsonChild, spawnChild, stopAll, stopChild, waitForOutput } from './lib/procs.mjs';
-import { prepareTickets, startService, tokenMinter } from './lib/service.mjs';
+import { PROPERTY, prepareTickets, startService, tokenMinter } from './lib/service.mjs';
+import { SAMPLE_PAYLOAD, clientHashOf, loadSender, measure, runProbe, senderTasks, startArrivalProxy, startPushService, toMonotonicMs } from './lib/push.mjs';
 import { commitBatches } from './lib/commit-batches.mjs';
 import { openSse } from './lib/sse.mjs';
 import { dropDatabase, ensureServices, monitorProjector, pacedOpenLoop, prepareTicketsGently, startProcess, startRedis, stopServices, uniqueMongoUrl } from './lib/production.mjs';
@@ -55,7 +63,25 @@ const CFG = {
   crossLowRate: env('BENCH_CROSS_LOW_RATE', 25),
   crossLowSec: env('BENCH_CROSS_LOW_S', 6),
   stallMs: 5000,
-  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50 },
+  skipPush: process.env.BENCH_SKIP_PUSH === '1',
+  // BENCH_ONLY=push runs only the push phase (to check it quickly); empty: every phase.
+  only: process.env.BENCH_ONLY ?? '',
+  push: {
+    employees: env('BENCH_PUSH_EMPLOYEES', 100),
+    subscriptionsPerEmployee: 10, // = PUSH_SUBSCRIPTION_CAP: one more would drop the oldest
+    senderConcurrency: 32,
+    baselineSec: env('BENCH_PUSH_BASE_S', 3),
+    baselineWarmupSec: 1,
+    tickets: env('BENCH_PUSH_TICKETS', 3), // each fans out to employees x subscriptions pushes
+    warmupTickets: env('BENCH_PUSH_WARMUP_TICKETS', 1),
+    drainTimeoutSec: 25,
+    probeTickets: env('BENCH_PUSH_PROBES', 40),
+    probeWarmupTickets: 3,
+    probeGapMs: 100,
+    loadSec: env('BENCH_PUSH_LOAD_S', 6),
+    probeStartAfterMs: 1000,
+  },
+  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50, pushesPerSec: 500, pushIdleP99Ms: 100 },
 };
 
 const results = { startedAt: new Date().toISOString(), machine: machine(), config: CFG, baselines: {}, service: {}, lag: {}, probes: {}, problems: [] };
@@ -236,15 +262,15 @@ async function prepareMix(call, pids, prefix, expectedCmdRate = 0) {
   return { setup, tickets };
 }
 
-/** The main phase: one worker per agent token, take-over -> reply -> close for CFG.mainSec. */
-async function runMix(callFor, agents, tickets, pids, where) {
-  log(`${where}: ${agents.length} workers x take-over/reply/close for ${CFG.mainSec}s (${tickets.length} tickets available)`);
+/** The main phase: one worker per agent token, take-over -> reply -> close for `mixSec` (CFG.mainSec). */
+async function runMix(callFor, agents, tickets, pids, where, mixSec = CFG.mainSec) {
+  log(`${where}: ${agents.length} workers x take-over/reply/close for ${mixSec}s (${tickets.length} tickets available)`);
   let next = 0;
   const samples = [];
   let cycles = 0;
   const fromIso = new Date().toISOString();
   const start = performance.now();
-  const deadline = start + CFG.mainSec * 1000;
+  const deadline = start + mixSec * 1000;
   const m0 = usage(pids);
   await Promise.all(
     agents.map(async (token, w) => {
@@ -725,6 +751,387 @@ async function productionBench() {
   }
 }
 
+// ---- 6. push alerts: Web Push through the service to a real local push service ----------------
+const PUSH_FANOUT_PROPERTY = 'bench-push-fanout';
+const PUSH_LATENCY_PROPERTY = 'bench-push-latency';
+
+/** Guest conversations (not yet tickets), so that only the support request is timed later. */
+async function openConversations(call, propertyId, n, tag, where) {
+  const out = await pool(n, 10, async (i) => {
+    const r = await call('POST', '/v1/guest/conversations', { body: { propertyId, guestName: `Guest ${tag}-${i}` } });
+    if (r.status !== 201 && r.status !== 200) {
+      results.problems.push({ where, what: `start ${r.status}`, count: 1, examples: [r.text.slice(0, 300)] });
+      return null;
+    }
+    return { conversationId: r.json.conversationId, guestToken: r.json.guestToken };
+  });
+  return out.filter(Boolean);
+}
+
+/** Opens the conversation's ticket; `at` = the 201 (ack) received, on performance.now(). */
+async function requestSupport(call, conv) {
+  const r = await call('POST', `/v1/guest/conversations/${conv.conversationId}/support-requests`, { token: conv.guestToken });
+  const s = { kind: 'support-request', conversationId: conv.conversationId, status: r.status, ms: r.ms, at: r.at, ticketOpened: r.json?.ticketOpened === true };
+  if (r.status !== 201 || !s.ticketOpened) s.body = r.text.slice(0, 400);
+  return s;
+}
+
+/** topic (ticket id without dashes) -> decrypted payload, from what arrived at web-push-testing. */
+async function payloadsByTopic(pushService, endpoint) {
+  const byTopic = new Map();
+  for (const m of await pushService.notifications(endpoint)) if (m && typeof m === 'object' && m.ticketId) byTopic.set(m.ticketId.replace(/-/g, ''), m);
+  return byTopic;
+}
+
+/**
+ * Ack (201 of the support request) -> arrival of that ticket's push at the proxy, for one
+ * subscription: arrivals are matched to conversations by their Topic header (the ticket id)
+ * and the payload web-push-testing decrypted for that topic.
+ */
+function pushLatency(acks, arrivals, byTopic) {
+  const first = new Map();
+  let duplicates = 0;
+  let unmatched = 0;
+  for (const a of arrivals) {
+    const m = byTopic.get(a.topic);
+    if (!m) {
+      unmatched++;
+      continue;
+    }
+    if (first.has(m.conversationId)) duplicates++;
+    else first.set(m.conversationId, { ...a, payload: m });
+  }
+  const ok = acks.filter((a) => a.status === 201 && a.ticketOpened);
+  const lat = [];
+  const fromSend = [];
+  const upstream = [];
+  const missing = [];
+  let payloadFieldsOk = 0;
+  for (const a of ok) {
+    const f = first.get(a.conversationId);
+    if (!f) {
+      missing.push(a.conversationId);
+      continue;
+    }
+    lat.push(f.t - a.at);
+    fromSend.push(f.t - (a.at - a.ms));
+    if (f.answeredAt !== null) upstream.push(f.answeredAt - f.t);
+    if (f.status === 201 && f.payload.alertId && f.payload.kind === 'incoming_support_request' && f.payload.conversationId === a.conversationId) payloadFieldsOk++;
+  }
+  return {
+    tickets: acks.length,
+    ackStatuses: statusSummary(acks),
+    ...summarize(lat),
+    negative: lat.filter((l) => l < 0).length,
+    missing: missing.length,
+    missingExamples: missing.slice(0, 3),
+    duplicates,
+    unmatchedArrivals: unmatched,
+    payloadFieldsOk,
+    ackMs: summarize(ok.map((a) => a.ms)),
+    requestSentToPushMs: summarize(fromSend),
+    pushServiceAnswerMs: summarize(upstream),
+    lastAckAt: ok.length ? Math.max(...ok.map((a) => a.at)) : null,
+  };
+}
+
+async function pushBench() {
+  const PC = CFG.push;
+  const R = (results.push = {
+    pushService: 'web-push-testing (verifies each VAPID JWT, decrypts each aes128gcm body) in a child process, behind a timestamping forward proxy (child process); loopback only',
+    service: 'embedded SQLite, production auth, VAPID keys, PUSH_ALLOW_HTTP_ENDPOINTS=true (a fresh instance: phase 2 ran without push)',
+  });
+  const clients = [];
+  let svc = null;
+  let pushService = null;
+  let proxy = null;
+  try {
+    log('push: starting web-push-testing, the arrival proxy and a push-enabled service');
+    const { WebPushSender, generateVapidKeys } = await loadSender(ROOT);
+    const keys = generateVapidKeys();
+    pushService = await startPushService(ROOT);
+    proxy = await startArrivalProxy(ROOT, pushService.base);
+    svc = await startService(ROOT, {
+      onTmpDir: (d) => tmpDirs.push(d),
+      env: { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:bench@example.com', PUSH_ALLOW_HTTP_ENDPOINTS: 'true' },
+    });
+    const pids = { server: svc.pid, pushService: pushService.pid, proxy: proxy.pid };
+    const fanoutSubs = PC.employees * PC.subscriptionsPerEmployee;
+    const subs = await pushService.subscribeMany(keys.publicKey, fanoutSubs + 1, 16);
+    const latencySub = subs.pop();
+
+    // -- 1. sender baseline: this process -> web-push-testing, dist/'s WebPushSender ------------
+    log(`push baseline: WebPushSender -> web-push-testing, ${subs.length} subscriptions, concurrency ${PC.senderConcurrency}, ${PC.baselineSec}s each`);
+    gc();
+    const sender = new WebPushSender({ ...keys, subject: 'mailto:bench@example.com' });
+    const direct = senderTasks(sender, pushService.base, subs);
+    const viaProxy = senderTasks(sender, pushService.base, subs, { endpointFor: proxy.endpointFor });
+    const c = PC.senderConcurrency;
+    const basePids = { pushService: pushService.pid, proxy: proxy.pid };
+    // With whole-machine CPU: the box is shared, a baseline taken while others are busy is low.
+    const measured = async (task, sec) => {
+      const a = usage(basePids);
+      const m = await measure(task, c, sec, basePids);
+      return { ...m, cpu: usageDelta(a, usage(basePids)) };
+    };
+    await measure(direct.plain, c, PC.baselineWarmupSec);
+    const plainPost = await measured(direct.plain, PC.baselineSec);
+    await measure(direct.push, c, PC.baselineWarmupSec);
+    const webPush = await measured(direct.push, PC.baselineSec);
+    await measure(viaProxy.push, c, 0.5);
+    const webPushViaProxy = await measured(viaProxy.push, PC.baselineSec);
+    R.senderBaseline = {
+      subscriptions: subs.length,
+      payloadBytes: Buffer.byteLength(SAMPLE_PAYLOAD),
+      perCoreMeans: 'requests per CPU-second of the bench process (the sender)',
+      plainPost,
+      webPush,
+      webPushViaProxy,
+      vsPlainPost: { perSecond: round(webPush.perSecond / plainPost.perSecond, 3), perCore: round(webPush.perCore / plainPost.perCore, 3) },
+      accepted: direct.counters.accepted + viaProxy.counters.accepted,
+      failures: { ...direct.counters.failures, ...Object.fromEntries(Object.entries(viaProxy.counters.failures).map(([k, v]) => [`viaProxy ${k}`, v])) },
+    };
+    if (Object.keys(R.senderBaseline.failures).length) results.problems.push({ where: 'push baseline', what: 'pushes not accepted', count: Object.values(R.senderBaseline.failures).reduce((a, b) => a + b, 0), detail: R.senderBaseline.failures });
+
+    // -- 2. setup: fan-out property (employees x subscriptions), latency property (1 x 1) --------
+    const http = httpClient(svc.base, { maxSockets: CFG.connections + 16 });
+    clients.push(http);
+    const call = http.call;
+    const setupStart = performance.now();
+    const setupSamples = [];
+    const put = async (token, path, body, kind) => {
+      const r = await call('PUT', path, { token, body });
+      setupSamples.push({ kind, status: r.status, ms: r.ms, at: r.at, body: r.status >= 300 ? r.text.slice(0, 300) : undefined });
+      return r;
+    };
+    const mintFor = (propertyId) => tokenMinter(svc.secret, { propertyId });
+    const mintF = mintFor(PUSH_FANOUT_PROPERTY);
+    const mintL = mintFor(PUSH_LATENCY_PROPERTY);
+    const mint = tokenMinter(svc.secret);
+    for (const [m, p] of [[mintF, PUSH_FANOUT_PROPERTY], [mintL, PUSH_LATENCY_PROPERTY], [mint, PROPERTY]]) {
+      const admin = await m(`bench-push-admin`, 'admin', 'Bench Admin');
+      const ls = await put(admin, '/v1/settings/live-chat', { requestSupportChat: true, chatMode: 'hybrid' }, 'live-chat settings');
+      if (ls.status !== 200) throw new Error(`push: PUT /v1/settings/live-chat (${p}) answered ${ls.status}: ${ls.text}`);
+      if (p === PROPERTY) continue; // the command mix's property: no alerts there
+      const pn = await put(admin, '/v1/settings/push-notifications', { pushNotificationsEnabled: true }, 'push settings');
+      if (pn.status !== 200) throw new Error(`push: PUT /v1/settings/push-notifications (${p}) answered ${pn.status}: ${pn.text}`);
+    }
+    const subscribe = async (token, sub) => {
+      const r = await call('POST', '/v1/me/push-subscriptions', { token, body: { endpoint: proxy.endpointFor(sub.endpoint), expirationTime: null, keys: sub.keys } });
+      setupSamples.push({ kind: 'push-subscribe', status: r.status, ms: r.ms, at: r.at, body: r.status !== 201 ? r.text.slice(0, 300) : undefined });
+    };
+    const employees = await pool(PC.employees, 10, async (e) => {
+      const token = await mintF(`bench-push-employee-${e}`, 'agent', `Push Employee ${e}`);
+      await put(token, '/v1/me/settings', { incomingSupportRequests: true }, 'personal settings');
+      for (let j = 0; j < PC.subscriptionsPerEmployee; j++) await subscribe(token, subs[e * PC.subscriptionsPerEmployee + j]);
+      return token;
+    });
+    const latencyEmployee = await mintL('bench-push-latency-employee', 'agent', 'Latency Employee');
+    await put(latencyEmployee, '/v1/me/settings', { incomingSupportRequests: true }, 'personal settings');
+    await subscribe(latencyEmployee, latencySub);
+    R.setup = {
+      employees: PC.employees,
+      subscriptionsPerEmployee: PC.subscriptionsPerEmployee,
+      subscriptions: fanoutSubs,
+      seconds: round((performance.now() - setupStart) / 1000),
+      statuses: statusSummary(setupSamples),
+      latencyMs: latencyTable(setupSamples.filter((s) => s.status < 300)),
+    };
+    recordErrors(setupSamples, 'push setup');
+    await sleep(300);
+
+    // -- 3a. latency at idle: one employee, one subscription, one ticket every ~100 ms ---------
+    log(`push latency (idle): ${PC.probeWarmupTickets} warm-up + ${PC.probeTickets} tickets, ${PC.probeGapMs} ms apart, 1 employee x 1 subscription`);
+    const latencyHash = clientHashOf(latencySub.endpoint);
+    // The guest side runs in its own process (push-probe.mjs): acks are stamped on arrival even
+    // while this process is busy driving the command mix.
+    const probe = async (convs, mark) => {
+      const acks = await runProbe(ROOT, svc.base, convs, PC.probeGapMs, 30000);
+      const want = acks.filter((a) => a.status === 201 && a.ticketOpened).length;
+      await proxy.waitForCount(mark, want, 5000);
+      return acks;
+    };
+    const probeResult = async (acks, mark) => {
+      const arrivals = (await proxy.arrivals(mark)).filter((a) => a.hash === latencyHash);
+      recordErrors(acks, 'push latency probe');
+      return pushLatency(acks, arrivals, await payloadsByTopic(pushService, latencySub.endpoint));
+    };
+    const idleConvs = await openConversations(call, PUSH_LATENCY_PROPERTY, PC.probeWarmupTickets + PC.probeTickets, 'idle', 'push latency (idle)');
+    await probe(idleConvs.slice(0, PC.probeWarmupTickets), await proxy.count()); // warm-up
+    await sleep(300);
+    gc();
+    let mark = await proxy.count();
+    R.latencyIdle = await probeResult(await probe(idleConvs.slice(PC.probeWarmupTickets), mark), mark);
+
+    // -- 2'. throughput: tickets at once, each -> employees alerts -> all subscriptions --------
+    const expected = PC.tickets * fanoutSubs;
+    log(`push throughput: ${PC.tickets} tickets x ${PC.employees} employees x ${PC.subscriptionsPerEmployee} subscriptions = ${expected} pushes`);
+    const fanConvs = await openConversations(call, PUSH_FANOUT_PROPERTY, PC.warmupTickets + PC.tickets, 'fanout', 'push throughput');
+    // Warm-up (JIT of the fan-out path in a fresh service): the same fan-out, not counted.
+    const warm = { tickets: 0, pushes: 0, seconds: null };
+    if (PC.warmupTickets > 0) {
+      const wmark = await proxy.count();
+      const w0 = performance.now();
+      const wacks = await Promise.all(fanConvs.splice(0, PC.warmupTickets).map((conv) => requestSupport(call, conv)));
+      recordErrors(wacks, 'push throughput (warm-up)');
+      warm.tickets = wacks.filter((a) => a.status === 201 && a.ticketOpened).length;
+      warm.pushes = await proxy.waitForCount(wmark, warm.tickets * fanoutSubs, PC.drainTimeoutSec * 1000);
+      warm.seconds = round((performance.now() - w0) / 1000);
+      warm.pushesPerSec = round(warm.pushes / warm.seconds, 0);
+    }
+    await sleep(300);
+    gc();
+    mark = await proxy.count();
+    const u0 = usage(pids);
+    const acks = await Promise.all(fanConvs.map((conv) => requestSupport(call, conv)));
+    recordErrors(acks, 'push throughput');
+    const okAcks = acks.filter((a) => a.status === 201 && a.ticketOpened);
+    const want = okAcks.length * fanoutSubs;
+    const arrivedCount = await proxy.waitForCount(mark, want, PC.drainTimeoutSec * 1000);
+    await sleep(300); // the journal of attempts is written behind (<= 20 ms) and the last answers piped back
+    const u1 = usage(pids);
+    const arrivals = await proxy.arrivals(mark);
+    const accepted = arrivals.filter((a) => a.status === 201);
+    const pairs = new Set(arrivals.map((a) => `${a.hash}:${a.topic}`));
+    const firstAck = Math.min(...okAcks.map((a) => a.at));
+    const times = accepted.map((a) => a.t).sort((x, y) => x - y);
+    const firstArrival = times[0] ?? null;
+    const lastArrival = times[times.length - 1] ?? null;
+    const cpu = usageDelta(u0, u1);
+    const cpuSec = (k) => (u0.procs[k] !== null && u1.procs[k] !== null ? u1.procs[k] - u0.procs[k] : null);
+    const perPushMs = (sec) => (sec !== null && accepted.length ? round((sec / accepted.length) * 1000, 3) : null);
+    const benchCpuSec = (u1.client.user + u1.client.system - u0.client.user - u0.client.system) / 1e6;
+    const timeline = [];
+    for (const t of times) {
+      const b = Math.floor((t - firstAck) / 500);
+      timeline[b] = (timeline[b] ?? 0) + 1;
+    }
+    // Per ticket (Topic = ticket id): when its first and last push arrived, after its own ack.
+    const byTopic = await payloadsByTopic(pushService, subs[0].endpoint);
+    const ackOf = new Map(okAcks.map((a) => [a.conversationId, a]));
+    const perTicket = {};
+    for (const a of accepted) {
+      const conv = byTopic.get(a.topic)?.conversationId ?? `topic ${a.topic}`;
+      const ack = ackOf.get(conv);
+      const e = (perTicket[conv] ??= { pushes: 0, firstAfterAckMs: Infinity, lastAfterAckMs: -Infinity });
+      e.pushes++;
+      if (ack) {
+        e.firstAfterAckMs = Math.min(e.firstAfterAckMs, round(a.t - ack.at));
+        e.lastAfterAckMs = Math.max(e.lastAfterAckMs, round(a.t - ack.at));
+      }
+    }
+    const T = (R.throughput = {
+      warmup: warm,
+      tickets: acks.length,
+      ticketsOpened: okAcks.length,
+      expectedPushes: want,
+      arrived: arrivals.length,
+      arrivedWhenWaitEnded: arrivedCount,
+      accepted: accepted.length,
+      arrivalStatuses: countBy(arrivals, (a) => a.status),
+      distinctSubscriptionTicketPairs: pairs.size,
+      duplicates: arrivals.length - pairs.size,
+      complete: accepted.length >= want,
+      ackMs: summarize(okAcks.map((a) => a.ms)),
+      firstPushAfterAckMs: firstArrival === null ? null : round(firstArrival - firstAck),
+      lastPushAfterAckMs: lastArrival === null ? null : round(lastArrival - firstAck),
+      pushesPerSec: lastArrival === null ? null : round(accepted.length / ((lastArrival - firstAck) / 1000), 0),
+      steadyPushesPerSec: accepted.length > 1 ? round((accepted.length - 1) / ((lastArrival - firstArrival) / 1000), 0) : null,
+      pushesPer500msFromFirstAck: Array.from(timeline, (v) => v ?? 0),
+      // For cutting a service --cpu-prof (BENCH_SERVICE_NODE_ARGS) to this window: CLOCK_MONOTONIC ms.
+      windowMonotonicMs: [round(toMonotonicMs(u0.wall), 3), round(toMonotonicMs(u1.wall), 3)],
+      pushServiceAnswerMs: summarize(accepted.filter((a) => a.answeredAt !== null).map((a) => a.answeredAt - a.t)),
+      perTicket,
+      cpuSeconds: { server: cpuSec('server'), pushService: cpuSec('pushService'), proxy: cpuSec('proxy'), benchClient: round(benchCpuSec, 3) },
+      serverCpuMsPerPush: perPushMs(cpuSec('server')),
+      pushServiceCpuMsPerPush: perPushMs(cpuSec('pushService')),
+      proxyCpuMsPerPush: perPushMs(cpuSec('proxy')),
+      pushesPerServerCoreSec: cpuSec('server') ? round(accepted.length / cpuSec('server'), 0) : null,
+      cpu,
+    });
+    if (!T.complete) results.problems.push({ where: 'push throughput', what: `pushes missing at the push service after ${PC.drainTimeoutSec}s`, count: want - accepted.length, detail: T.arrivalStatuses });
+    if (T.duplicates) results.problems.push({ where: 'push throughput', what: 'same ticket pushed to the same subscription more than once', count: T.duplicates });
+
+    // What the service says it did (decisions + attempts) and what the push service decrypted.
+    const decided = { reasons: {}, deliveries: {} };
+    await pool(employees.length * okAcks.length, 16, async (i) => {
+      const token = employees[i % employees.length];
+      const conv = okAcks[Math.floor(i / employees.length)].conversationId;
+      const r = await call('GET', `/v1/me/alerts/decisions?conversationId=${conv}`, { token });
+      if (r.status !== 200) {
+        decided.reasons[`HTTP ${r.status}`] = (decided.reasons[`HTTP ${r.status}`] ?? 0) + 1;
+        return;
+      }
+      for (const d of r.json.items) {
+        const k = d.push?.reason ?? d.reason;
+        decided.reasons[k] = (decided.reasons[k] ?? 0) + 1;
+        for (const del of d.push?.deliveries ?? []) decided.deliveries[del.status] = (decided.deliveries[del.status] ?? 0) + 1;
+      }
+    });
+    T.serviceDecisions = decided;
+    if ((decided.deliveries.delivered ?? 0) !== want) results.problems.push({ where: 'push throughput', what: 'push attempts not all "delivered" in /v1/me/alerts/decisions', count: want - (decided.deliveries.delivered ?? 0), detail: decided });
+    const convSet = new Set(okAcks.map((a) => a.conversationId));
+    const payloads = { subscriptionsChecked: 0, messages: 0, withAlertIdKindConversation: 0, kinds: {} };
+    await pool(fanoutSubs, 16, async (i) => {
+      const ms = (await pushService.notifications(subs[i].endpoint)).filter((m) => m && convSet.has(m.conversationId));
+      payloads.subscriptionsChecked++;
+      payloads.messages += ms.length;
+      for (const m of ms) {
+        if (m.alertId && m.kind && m.conversationId) payloads.withAlertIdKindConversation++;
+        payloads.kinds[m.kind] = (payloads.kinds[m.kind] ?? 0) + 1;
+      }
+    });
+    T.decryptedAtPushService = payloads;
+    if (payloads.withAlertIdKindConversation !== want) results.problems.push({ where: 'push throughput', what: 'decrypted payloads with alertId/kind/conversationId != expected pushes', count: Math.abs(want - payloads.withAlertIdKindConversation), detail: payloads });
+
+    // -- 3b. the same latency probe while the main bench's command mix runs --------------------
+    const mainRate = results.service?.main?.commandsPerSec ?? 0;
+    log(`push latency (under load): preparing tickets for a ${PC.loadSec}s command mix`);
+    const agents = await Promise.all(Array.from({ length: CFG.connections }, (_, i) => mint(`bench-agent-${i}`, 'agent', `Agent ${i}`)));
+    let t = performance.now();
+    const prep = await prepareTickets(call, 1200, CFG.connections, 'push-a');
+    const prepRate = prep.samples.length / ((performance.now() - t) / 1000);
+    let mixTickets = prep.ids;
+    // The mix has run at ~1.4x the preparation rate: size for 1.8x (or the main phase's rate).
+    const needed = Math.min(CFG.maxTickets, Math.ceil(((PC.loadSec * Math.max(prepRate * 1.8, mainRate * 1.2)) / 3) * 1.1));
+    if (needed > mixTickets.length) {
+      const more = await prepareTickets(call, needed - mixTickets.length, CFG.connections, 'push-b');
+      prep.failures.push(...more.failures);
+      mixTickets = mixTickets.concat(more.ids);
+    }
+    if (prep.failures.length) results.problems.push({ where: 'push setup (mix)', what: 'failed ticket preparations', count: prep.failures.length, examples: prep.failures.slice(0, 3).map((f) => `${f.kind} ${f.status} ${f.body}`) });
+    const loadConvs = await openConversations(call, PUSH_LATENCY_PROPERTY, PC.probeTickets, 'load', 'push latency (under load)');
+    await sleep(500);
+    gc();
+    mark = await proxy.count();
+    const mixPromise = runMix(() => call, agents, mixTickets, { server: svc.pid, pushService: pushService.pid, proxy: proxy.pid }, 'push: command mix under the latency probe', PC.loadSec);
+    const mixStart = performance.now();
+    await sleep(PC.probeStartAfterMs);
+    const loadAcks = await probe(loadConvs, mark);
+    const mix = await mixPromise;
+    const mixEnd = mixStart + mix.main.seconds * 1000;
+    const L = (R.latencyUnderLoad = await probeResult(loadAcks, mark));
+    L.probeEndedBeforeMix = L.lastAckAt !== null && L.lastAckAt <= mixEnd && !mix.main.ranOutOfTickets;
+    L.mixTicketsPrepared = mixTickets.length;
+    const { latencyMs: mixLatency, ...mixRest } = mix.main;
+    L.mix = { ...mixRest, latencyMs: { all: mixLatency.all } };
+    if (!L.probeEndedBeforeMix) results.problems.push({ where: 'push latency (under load)', what: 'the probe outlasted the command mix (some probes ran without load)', count: 1, detail: { ranOutOfTickets: mix.main.ranOutOfTickets } });
+    for (const [k, v] of [['idle', R.latencyIdle], ['under load', L]]) {
+      if (v.missing) results.problems.push({ where: `push latency (${k})`, what: 'acknowledged tickets whose push never arrived', count: v.missing, examples: v.missingExamples });
+    }
+  } finally {
+    for (const cl of clients) cl.close();
+    if (svc) {
+      R.exit = await stopChild(svc.entry, 5000);
+      const errLines = `${svc.entry.stdout}\n${svc.entry.stderr}`.split('\n').filter((l) => /error|exception|warn/i.test(l));
+      R.serverLogWarnings = errLines.slice(0, 30);
+      if (errLines.length) results.problems.push({ where: 'push: server log', what: 'warning/error lines', count: errLines.length, examples: errLines.slice(0, 5) });
+    }
+    await proxy?.stop();
+    await pushService?.stop();
+  }
+}
+
 // ---- report ------------------------------------------------------------------------------------
 function report() {
   const B = results.baselines;
@@ -752,6 +1159,21 @@ function report() {
     lagIdleP99: L.idle ? L.idle.p99 !== null && L.idle.p99 <= T.lagP99Ms && L.idle.missing === 0 : null,
     lagModerateP99: L.moderate ? L.moderate.p99 !== null && L.moderate.p99 <= T.lagP99Ms && L.moderate.missing === 0 : null,
   };
+  // Push: figures through the service as ratios to the sender baseline of the same run.
+  const PU = results.push;
+  const PT = PU?.throughput;
+  const PB = PU?.senderBaseline?.webPush;
+  if (PT && PB) {
+    PU.vsSenderBaseline = {
+      pushesPerSec: PT.pushesPerSec !== null ? round(PT.pushesPerSec / PB.perSecond, 3) : null,
+      steadyPushesPerSec: PT.steadyPushesPerSec !== null ? round(PT.steadyPushesPerSec / PB.perSecond, 3) : null,
+      cpuMsPerPush: PT.serverCpuMsPerPush !== null ? round(PT.serverCpuMsPerPush / PB.cpuMsPerRequest, 3) : null,
+      pushesPerCoreSec: PT.pushesPerServerCoreSec !== null ? round(PT.pushesPerServerCoreSec / PB.perCore, 3) : null,
+      pushServiceCpuMsPerPush: PT.pushServiceCpuMsPerPush !== null && PB.pushServiceCpuMsPerRequest ? round(PT.pushServiceCpuMsPerPush / PB.pushServiceCpuMsPerRequest, 3) : null,
+    };
+  }
+  if (PT) verdict.pushesPerSec = PT.pushesPerSec !== null && PT.pushesPerSec >= T.pushesPerSec && PT.complete;
+  if (PU?.latencyIdle) verdict.pushLatencyIdleP99 = PU.latencyIdle.p99 !== null && PU.latencyIdle.p99 <= T.pushIdleP99Ms && PU.latencyIdle.missing === 0;
   const P = results.production;
   const X = P?.cross;
   if (X) {
@@ -849,6 +1271,46 @@ function report() {
       out.push('```', '');
     }
   }
+  if (PU?.skipped) out.push(`## Push alerts: skipped (${PU.skipped})`, '');
+  else if (PU) {
+    out.push(`## Push alerts (Web Push, ${PU.pushService})`, '');
+    const SB = PU.senderBaseline;
+    if (SB) {
+      out.push(`### Sender baseline: dist/'s WebPushSender in the bench process -> web-push-testing, ${SB.subscriptions} subscriptions, concurrency ${SB.webPush.concurrency}, ${SB.webPush.seconds}s each`, '```');
+      const brow = (k, m) => [k, m.perSecond, m.perCore, m.cpuMsPerRequest, m.pushServiceCpuMsPerRequest, m.proxyCpuMsPerRequest, m.cpu?.otherProcessesCores];
+      out.push(table(['sender -> push service', 'per s', 'per sender core-s', 'sender cpu ms', 'push svc cpu ms', 'proxy cpu ms', 'others, cores'], [brow('plain POST /status (same bytes, same fetch)', SB.plainPost), brow('WebPushSender, direct', SB.webPush), brow('(info) WebPushSender through the proxy', SB.webPushViaProxy)]));
+      out.push(`web push / plain POST: ${SB.vsPlainPost.perSecond} x per s, ${SB.vsPlainPost.perCore} x per core; ${SB.accepted} accepted${Object.keys(SB.failures).length ? `, failures ${JSON.stringify(SB.failures)}` : ''}`, '```', '');
+    }
+    if (PT) {
+      const st = PU.setup;
+      out.push(`### Through the service: ${PT.ticketsOpened} tickets at once, each -> ${st.employees} employees' alerts -> ${st.employees * st.subscriptionsPerEmployee} subscriptions (pushes counted and timed at the proxy)`, '```');
+      out.push(`pushes: ${PT.accepted} accepted (201) of ${PT.expectedPushes} expected, ${PT.arrived} arrived, ${PT.duplicates} duplicates; statuses ${JSON.stringify(PT.arrivalStatuses)}`);
+      out.push(`rate: ${PT.pushesPerSec} pushes/s end to end (first ack -> last push ${PT.lastPushAfterAckMs} ms), ${PT.steadyPushesPerSec} pushes/s first -> last push; first push ${PT.firstPushAfterAckMs} ms after the first ack`);
+      out.push(`per 500 ms from the first ack: ${PT.pushesPer500msFromFirstAck.join(' ')}`);
+      const tk = Object.values(PT.perTicket);
+      if (tk.length) out.push(`per ticket, first / last push after its ack (ms): ${tk.map((v) => `${v.firstAfterAckMs} / ${v.lastAfterAckMs}`).join(', ')}`);
+      if (PT.warmup?.tickets) out.push(`(warm-up before: ${PT.warmup.tickets} ticket, ${PT.warmup.pushes} pushes in ${PT.warmup.seconds}s = ${PT.warmup.pushesPerSec}/s, not counted)`);
+      out.push(`push service answer (proxy arrival -> upstream answer) p50 ${PT.pushServiceAnswerMs.p50} ms, p99 ${PT.pushServiceAnswerMs.p99} ms`);
+      out.push(`cpu per push (ms): service ${PT.serverCpuMsPerPush}, push service ${PT.pushServiceCpuMsPerPush}, proxy ${PT.proxyCpuMsPerPush}; ${PT.pushesPerServerCoreSec} pushes per service core-s`);
+      out.push(`cpu (cores): service ${PT.cpu.serverCores}, push service ${PT.cpu.pushServiceCores}, proxy ${PT.cpu.proxyCores}, bench client ${PT.cpu.benchClientCores}, other processes ${PT.cpu.otherProcessesCores}, iowait ${PT.cpu.iowaitCores}`);
+      const V = PU.vsSenderBaseline;
+      if (V) out.push(`vs sender baseline: ${V.pushesPerSec} x pushes/s (steady ${V.steadyPushesPerSec} x), ${V.cpuMsPerPush} x CPU per push (service vs sender), ${V.pushesPerCoreSec} x pushes per core-s, push service CPU per push ${V.pushServiceCpuMsPerPush} x`);
+      out.push(`service's own record (GET /v1/me/alerts/decisions): reasons ${JSON.stringify(PT.serviceDecisions?.reasons)}, deliveries ${JSON.stringify(PT.serviceDecisions?.deliveries)}`);
+      const dp = PT.decryptedAtPushService;
+      if (dp) out.push(`decrypted at web-push-testing: ${dp.messages} payloads on ${dp.subscriptionsChecked} subscriptions, ${dp.withAlertIdKindConversation} with alertId/kind/conversationId, kinds ${JSON.stringify(dp.kinds)}`);
+      out.push(`setup: ${st.employees} employees x ${st.subscriptionsPerEmployee} subscriptions in ${st.seconds}s, statuses ${JSON.stringify(st.statuses)}`, '```', '');
+    }
+    const lrows = [];
+    for (const [k, v] of [['idle', PU.latencyIdle], ['during the command mix', PU.latencyUnderLoad]]) {
+      if (v) lrows.push([k, v.count, v.p50, v.p90, v.p99, v.max, v.missing, v.duplicates, v.ackMs.p50, v.ackMs.p99, v.requestSentToPushMs.p50, v.requestSentToPushMs.p99, k === 'idle' ? '' : `${v.mix.commandsPerSec} cmd/s, cmd p99 ${v.mix.latencyMs.all.p99} ms, cores: service ${v.mix.cpu.serverCores}, others ${v.mix.cpu.otherProcessesCores}`]);
+    }
+    if (lrows.length) {
+      out.push(`### Latency: guest's support request acknowledged (201) -> its push at the proxy, 1 employee x 1 subscription, one ticket every ${CFG.push.probeGapMs} ms`, '```');
+      out.push(table(['load', 'matched', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'missing', 'dup', 'ack p50', 'ack p99', 'sent->push p50', 'sent->push p99', 'mix'], lrows));
+      out.push('(ack = the support request round trip; sent->push = from sending it to its push arriving; stamped by a separate guest process)', '```', '');
+    }
+    if (PU.wallSeconds) out.push(`push phase wall time ${PU.wallSeconds}s`, '');
+  }
   out.push('## Ratios and targets', '```');
   out.push(
     table(
@@ -867,6 +1329,15 @@ function report() {
               ...(P.crossLowRate ? [[`(info) prod cross-instance lag p99 (ms) at ${P.crossLowRate.achievedCommandsPerSec} cmd/s (${P.crossLowRate.crossInstance.missing} missing)`, P.crossLowRate.crossInstance.p99, `<= ${T.crossInstanceLagP99Ms}`, null]] : []),
             ]
           : []),
+        ...(PT
+          ? [
+              [`push: pushes/s through the service (${PT.expectedPushes} to ${PU.setup.employees * PU.setup.subscriptionsPerEmployee} subscriptions)`, PT.pushesPerSec, `>= ${T.pushesPerSec}, all arrive`, verdict.pushesPerSec],
+              [`(info) push: through the service / sender baseline (${PB?.perSecond} pushes/s)`, PU.vsSenderBaseline?.pushesPerSec, '', null],
+              [`(info) push: service CPU per push / sender's (${PT.serverCpuMsPerPush} / ${PB?.cpuMsPerRequest} ms)`, PU.vsSenderBaseline?.cpuMsPerPush, '', null],
+            ]
+          : []),
+        ...(PU?.latencyIdle ? [[`push latency p99 idle (ms), ack -> push (${PU.latencyIdle.missing} missing)`, PU.latencyIdle.p99, `<= ${T.pushIdleP99Ms}, 0 missing`, verdict.pushLatencyIdleP99]] : []),
+        ...(PU?.latencyUnderLoad ? [[`(info) push latency p99 during the command mix (ms) (${PU.latencyUnderLoad.missing} missing)`, PU.latencyUnderLoad.p99, `<= ${T.pushIdleP99Ms}`, null]] : []),
       ],
     ),
     '```',
@@ -900,14 +1371,31 @@ async function waitForQuiet(maxSec) {
 
 async function main() {
   log(`machine: ${JSON.stringify(results.machine)}`);
+  const all = CFG.only === '';
+  if (!all && CFG.only !== 'push') throw new Error(`BENCH_ONLY=${CFG.only}: only "push" is known`);
   try {
     await waitForQuiet(env('BENCH_QUIET_WAIT_S', 20));
-    results.baselines.bareRoute = await bareRoute();
-    gc();
-    results.baselines.rawInsert = await rawInserts(CFG.sqliteSingleMs, CFG.sqliteBatchedMs, `${CFG.sqliteSingleMs} ms`);
-    await serviceBench();
-    gc();
-    if (CFG.skipProd) results.production = { skipped: 'BENCH_SKIP_PROD=1' };
+    if (all) {
+      results.baselines.bareRoute = await bareRoute();
+      gc();
+      results.baselines.rawInsert = await rawInserts(CFG.sqliteSingleMs, CFG.sqliteBatchedMs, `${CFG.sqliteSingleMs} ms`);
+      await serviceBench();
+      gc();
+    }
+    if (CFG.skipPush) results.push = { skipped: 'BENCH_SKIP_PUSH=1' };
+    else {
+      const t = performance.now();
+      try {
+        await pushBench();
+      } catch (error) {
+        results.problems.push({ where: 'push phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+        process.exitCode = 1;
+      }
+      results.push.wallSeconds = round((performance.now() - t) / 1000, 1);
+      gc();
+    }
+    if (!all) results.production = { skipped: `BENCH_ONLY=${CFG.only}` };
+    else if (CFG.skipProd) results.production = { skipped: 'BENCH_SKIP_PROD=1' };
     else {
       try {
         await productionBench();
@@ -917,7 +1405,7 @@ async function main() {
       }
       gc();
     }
-    results.baselines.rawInsertRepeat = await rawInserts(CFG.sqliteRepeatMs, 0, 'repeat');
+    if (all) results.baselines.rawInsertRepeat = await rawInserts(CFG.sqliteRepeatMs, 0, 'repeat');
   } catch (error) {
     results.problems.push({ where: 'bench', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
     process.exitCode = 1;

@@ -6,8 +6,10 @@ import { createServer } from 'node:net';
 
 const children = new Set();
 
-export function spawnChild(name, command, args, { env, cwd } = {}) {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `stdin: 'pipe'` for children that exit when their stdin closes (so they never outlive the bench). */
+export function spawnChild(name, command, args, { env, cwd, stdin = 'ignore' } = {}) {
+  const child = spawn(command, args, { cwd, env, stdio: [stdin, 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => {}); // EPIPE once the child is gone
   const entry = { name, child, stdout: '', stderr: '', exited: false, exitCode: null };
   children.add(entry);
   child.stdout.setEncoding('utf8');

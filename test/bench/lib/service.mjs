@@ -10,7 +10,8 @@ import { pool } from './http.mjs';
 
 export const PROPERTY = 'bench-property';
 
-export async function startService(root, { onTmpDir = () => {} } = {}) {
+/** `env`: extra variables for the service (e.g. VAPID keys for the push phase). */
+export async function startService(root, { onTmpDir = () => {}, env: extraEnv = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lct-bench-data-'));
   onTmpDir(dataDir);
   const port = await freePort();
@@ -24,6 +25,7 @@ export async function startService(root, { onTmpDir = () => {} } = {}) {
     PORT: String(port),
     HOST: '127.0.0.1',
     AUTH_JWT_SECRET: secret,
+    ...extraEnv,
   };
   // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for investigating.
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -32,10 +34,11 @@ export async function startService(root, { onTmpDir = () => {} } = {}) {
   return { entry, pid: entry.child.pid, dataDir, port, base: `http://127.0.0.1:${port}`, secret };
 }
 
-export function tokenMinter(secret) {
+/** Employee tokens for PROPERTY, or for another property (the push phase keeps its own). */
+export function tokenMinter(secret, { propertyId = PROPERTY } = {}) {
   const key = new TextEncoder().encode(secret);
   return (id, role = 'agent', name = id) =>
-    new SignJWT({ propertyId: PROPERTY, role, name })
+    new SignJWT({ propertyId, role, name })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(id)
       .setIssuedAt()
