@@ -7,6 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { fileURLToPath } from 'node:url';
 import { type Adapters, connectAdapters } from './adapters/adapters.js';
+import { useCommandClock } from './adapters/http/command-context.js';
 import { validationException } from './adapters/http/errors.js';
 import { AppModule } from './wiring/app.module.js';
 import type { Config } from './config.js';
@@ -21,6 +22,7 @@ export interface App {
 
 export async function createApp(config: Config, options: { logger?: false | ('log' | 'error' | 'warn')[] } = {}): Promise<App> {
   const adapters = await connectAdapters(config);
+  useCommandClock(adapters.clock);
   const fastify = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, adapters), fastify, {
     logger: options.logger ?? ['warn', 'error'],

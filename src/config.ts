@@ -27,6 +27,8 @@ export interface Config {
   pushAllowHttpEndpoints: boolean;
   heartbeatMs: number;
   bodyLimitBytes: number;
+  /** TEST ONLY: a file holding the ISO time the service's clock reads (adapters/clock/file-clock.ts); null = system clock. */
+  testClockFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -109,7 +111,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushAllowHttpEndpoints: boolVar(env, 'PUSH_ALLOW_HTTP_ENDPOINTS'),
     heartbeatMs: intVar(env, 'SSE_HEARTBEAT_MS', 15000, 100, 15000),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 32 * 1024, 1024, 1024 * 1024),
+    testClockFile: testClockFile(env),
   };
+}
+
+function testClockFile(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.LCT_TEST_CLOCK_FILE;
+  if (raw === undefined || raw === '') return null;
+  const file = resolve(raw);
+  if (!existsSync(file)) throw new ConfigError('LCT_TEST_CLOCK_FILE', `names no file (got "${raw}"); write an ISO time into it first`);
+  return file;
 }
 
 /**

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AiResponder } from '../application/ports/ai-responder.js';
 import type { ChangeFeed } from '../application/ports/change-feed.js';
+import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { IdempotencyStore } from '../application/ports/idempotency-store.js';
 import type { LeaseStore } from '../application/ports/lease.js';
@@ -14,6 +15,8 @@ import type { PushSender } from '../application/ports/push-sender.js';
 import type { ReadModelStore } from '../application/ports/read-models.js';
 import type { Config } from '../config.js';
 import { BuiltinAiResponder } from './ai/builtin-responder.js';
+import { FileClock } from './clock/file-clock.js';
+import { SystemClock } from './clock/system-clock.js';
 import { HttpAiResponder } from './ai/http-responder.js';
 import { InProcessChangeFeed } from './memory/in-process-change-feed.js';
 import { InProcessIdempotencyStore } from './memory/in-process-idempotency-store.js';
@@ -38,6 +41,8 @@ export interface Adapters {
   leases: LeaseStore;
   /** Web Push with the configured VAPID keys, or "unavailable" without them. */
   pushSender: PushSender;
+  /** What "now" is: the system clock, or (tests only, LCT_TEST_CLOCK_FILE) a file's time. */
+  clock: Clock;
   describe: string;
   close(): Promise<void>;
 }
@@ -70,12 +75,14 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
     opened.push(idempotency);
     const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
     const pushSender: PushSender = config.vapid ? new WebPushSender(config.vapid) : new UnavailablePushSender();
+    const clock: Clock = config.testClockFile ? new FileClock(config.testClockFile) : new SystemClock();
     const describe = [
       config.eventStoreUrl ? 'events: EventStoreDB' : `events: SQLite in ${config.dataDir}`,
       config.mongoUrl ? 'read models: MongoDB' : 'read models: SQLite',
       config.redisUrl ? 'change feed: Redis' : 'change feed: in process',
       config.redisUrl ? 'idempotency keys: Redis' : 'idempotency keys: in process',
       config.vapid ? 'web push: on' : 'web push: unavailable (no VAPID keys)',
+      ...(config.testClockFile ? [`clock: TEST file ${config.testClockFile}`] : []),
     ].join(', ');
     return {
       eventStore,
@@ -85,6 +92,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       idempotency,
       leases,
       pushSender,
+      clock,
       describe,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();

@@ -25,9 +25,12 @@ export async function seedDemo(commands: CommandBus): Promise<string> {
       { incomingSupportRequests: true, assignedChatActivity: true, closureMessage: { enabled: true, text: 'Thanks for chatting with us — AVA is here if you need anything else!' } },
       'seed-alice',
       at,
+      'agent',
     ),
   );
-  await commands.execute(new ChangePersonalSettings(DEMO_PROPERTY, 'bob', { incomingSupportRequests: true }, 'seed-bob', at));
+  await commands.execute(new ChangePersonalSettings(DEMO_PROPERTY, 'bob', { incomingSupportRequests: true }, 'seed-bob', at, 'agent'));
+  // Grace keeps the defaults; saving them records her role, so escalation alerts reach her.
+  await commands.execute(new ChangePersonalSettings(DEMO_PROPERTY, 'grace', {}, 'seed-grace', at, 'admin'));
   const started = await commands.execute(new StartConversation(DEMO_PROPERTY, 'Maria Rossi', 'seed-conversation', at));
   await commands.execute(new PostGuestMessage(started.conversation.id, DEMO_PROPERTY, 'Hi! Is breakfast included in my booking?', 'seed-message', at));
   return started.conversation.id;

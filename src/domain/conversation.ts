@@ -4,6 +4,7 @@
  * come in with the command so the same input always yields the same events.
  */
 import { DomainError } from './errors.js';
+import { type GuestNotice, guestNotified } from './guest-notices.js';
 import type { ChatMode, LiveChatSettings, ClosureMessage } from './settings.js';
 
 export type TicketStatus = 'open' | 'assigned' | 'closed';
@@ -13,6 +14,12 @@ export type SupportRequestOrigin = 'guest' | 'ai_detected';
 export interface Employee {
   id: string;
   name: string;
+}
+
+export type EmployeeRole = 'agent' | 'admin';
+/** An employee acting with their role: admins may close, release and reassign any active ticket. */
+export interface Actor extends Employee {
+  role: EmployeeRole;
 }
 
 export type ConversationEvent =
@@ -29,9 +36,34 @@ export type ConversationEvent =
       type: 'EmployeeReplied';
       data: { ticketId: string; messageId: string; employeeId: string; employeeName: string; text: string; at: string };
     }
-  | { type: 'TicketClosed'; data: { ticketId: string; employeeId: string; at: string } }
+  /** `employeeId` is who closed it (the owner, or an admin); `closedBy` is absent on events from before admins could close. */
+  | { type: 'TicketClosed'; data: { ticketId: string; employeeId: string; closedBy?: Employee; at: string } }
+  | { type: 'TicketReleased'; data: { ticketId: string; previousOwnerId: string; releasedBy: Employee; at: string } }
+  | {
+      type: 'TicketReassigned';
+      data: {
+        ticketId: string;
+        previousOwnerId: string | null;
+        employeeId: string;
+        employeeName: string;
+        reassignedBy: Employee;
+        at: string;
+      };
+    }
+  | { type: 'GuestNotified'; data: GuestNotice }
   | { type: 'ClosureMessageSent'; data: { ticketId: string; messageId: string; employeeId: string; text: string; at: string } }
-  | { type: 'AiRepliesResumed'; data: { ticketId: string; chatMode: ChatMode; at: string } };
+  | { type: 'AiRepliesResumed'; data: { ticketId: string; chatMode: ChatMode; at: string } }
+  /** An unattended ticket's wait lasted `escalateAfterMinutes` (domain/escalation.ts): once per ticket and wait. */
+  | {
+      type: 'TicketEscalated';
+      data: {
+        ticketId: string;
+        reason: 'open_unattended' | 'guest_waiting';
+        waitingSince: string;
+        escalateAfterMinutes: number;
+        at: string;
+      };
+    };
 
 export type ConversationEventType = ConversationEvent['type'];
 
@@ -62,7 +94,8 @@ export type ConversationState = Conversation | null;
 
 export const conversationStream = (conversationId: string) => `conversation-${conversationId}`;
 
-export const isTicketActive = (c: Conversation) => c.ticket !== null && c.ticket.status !== 'closed';
+/** Any shape with the ticket's status (a Conversation, a read model of one). */
+export const isTicketActive = (c: { ticket: Pick<Ticket, 'status'> | null }) => c.ticket !== null && c.ticket.status !== 'closed';
 
 export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
   if (event.type === 'ConversationStarted') {
@@ -91,6 +124,15 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
             ticket: { ...state.ticket, status: 'assigned', ownerId: event.data.employeeId, ownerName: event.data.employeeName },
           }
         : state;
+    case 'TicketReleased':
+      return state.ticket ? { ...state, ticket: { ...state.ticket, status: 'open', ownerId: null, ownerName: null } } : state;
+    case 'TicketReassigned':
+      return state.ticket
+        ? {
+            ...state,
+            ticket: { ...state.ticket, status: 'assigned', ownerId: event.data.employeeId, ownerName: event.data.employeeName },
+          }
+        : state;
     case 'TicketClosed':
       return state.ticket ? { ...state, ticket: { ...state.ticket, status: 'closed' } } : state;
     case 'AiReplyPosted': {
@@ -104,6 +146,8 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
     case 'EmployeeReplied':
     case 'ClosureMessageSent':
     case 'AiRepliesResumed':
+    case 'GuestNotified':
+    case 'TicketEscalated':
       return state;
   }
 }
@@ -111,7 +155,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
 export const fold = (events: readonly ConversationEvent[], initial: ConversationState = null) =>
   events.reduce<ConversationState>(evolve, initial);
 
-function existing(state: ConversationState): Conversation {
+export function existing(state: ConversationState): Conversation {
   if (state === null) throw new DomainError('not_found', 'conversation_not_found', 'Conversation not found');
   return state;
 }
@@ -162,11 +206,14 @@ export function requestSupport(
       },
     ];
   }
-  return [{ type: 'TicketOpened', data: { ticketId: cmd.ticketId, origin: cmd.origin, at: cmd.at } }];
+  return [
+    { type: 'TicketOpened', data: { ticketId: cmd.ticketId, origin: cmd.origin, at: cmd.at } },
+    guestNotified.ticketOpened(cmd.at),
+  ];
 }
 
 /** Whether AVA may answer the guest now: never while a ticket is open or assigned, never in `off` mode. */
-export function aiMayAnswer(conversation: Conversation, chatMode: ChatMode): boolean {
+export function aiMayAnswer(conversation: { ticket: Pick<Ticket, 'status'> | null }, chatMode: ChatMode): boolean {
   return chatMode !== 'off' && !isTicketActive(conversation);
 }
 
@@ -184,6 +231,40 @@ export function postAiReply(
   return [{ type: 'AiReplyPosted', data: { messageId: cmd.messageId, text: cmd.text, inReplyTo: cmd.inReplyTo, at: cmd.at } }];
 }
 
+const ownerOf = (ticket: Ticket) => ({ id: ticket.ownerId, name: ticket.ownerName });
+
+function activeTicket(state: ConversationState): Ticket {
+  const { ticket } = existing(state);
+  if (ticket === null || ticket.status === 'closed') {
+    throw new DomainError('conflict', 'no_active_ticket', 'There is no active ticket in this conversation', {
+      ticketStatus: ticket?.status ?? 'none',
+    });
+  }
+  return ticket;
+}
+
+/** The one refusal of every race for a ticket: the winner is named. */
+const alreadyAssigned = (ticket: Ticket) =>
+  new DomainError('conflict', 'already_assigned', `Ticket already taken over by ${ticket.ownerName}`, {
+    ticketStatus: 'assigned',
+    owner: ownerOf(ticket),
+  });
+
+/**
+ * Someone else's ticket. For a reply it is a state conflict (409: the ticket moved on, e.g. a
+ * racing take-over won — refresh and see who owns it); for close/release it is a permission (403).
+ */
+const assignedToAnother = (ticket: Ticket, kind: 'conflict' | 'forbidden' = 'forbidden') =>
+  new DomainError(kind, 'assigned_to_another_employee', `Ticket is assigned to ${ticket.ownerName}`, {
+    ticketStatus: 'assigned',
+    owner: ownerOf(ticket),
+  });
+
+/** Close and release of an ASSIGNED ticket: its owner, or an admin (a shift ended, the owner is away). */
+export function ensureOwnerOrAdmin(ticket: Ticket, actor: Actor): void {
+  if (actor.role !== 'admin' && ticket.ownerId !== actor.id) throw assignedToAnother(ticket);
+}
+
 export function takeOver(state: ConversationState, cmd: { employee: Employee; at: string }): ConversationEvent[] {
   const { ticket } = existing(state);
   if (ticket === null || ticket.status === 'closed') {
@@ -192,70 +273,63 @@ export function takeOver(state: ConversationState, cmd: { employee: Employee; at
     });
   }
   if (ticket.status === 'assigned') {
-    const mine = ticket.ownerId === cmd.employee.id;
-    throw new DomainError(
-      'conflict',
-      mine ? 'already_assigned_to_you' : 'already_assigned',
-      mine ? 'You already own this ticket' : `Ticket already taken over by ${ticket.ownerName}`,
-      { ticketStatus: 'assigned', owner: { id: ticket.ownerId, name: ticket.ownerName } },
-    );
+    if (ticket.ownerId !== cmd.employee.id) throw alreadyAssigned(ticket);
+    throw new DomainError('conflict', 'already_assigned_to_you', 'You already own this ticket', {
+      ticketStatus: 'assigned',
+      owner: ownerOf(ticket),
+    });
   }
   return [
     {
       type: 'TicketTakenOver',
       data: { ticketId: ticket.id, employeeId: cmd.employee.id, employeeName: cmd.employee.name, at: cmd.at },
     },
+    guestNotified.employeeJoined(cmd.employee, cmd.at),
   ];
 }
 
-/** Reply and close share one rule: only the owner of an ASSIGNED ticket. */
-function ownedTicket(state: ConversationState, employeeId: string): Ticket {
-  const { ticket } = existing(state);
-  if (ticket === null || ticket.status === 'closed') {
-    throw new DomainError('conflict', 'no_active_ticket', 'There is no active ticket in this conversation', {
-      ticketStatus: ticket?.status ?? 'none',
-    });
-  }
-  if (ticket.status === 'open') {
-    throw new DomainError('conflict', 'take_over_first', 'The ticket is open: take it over first', { ticketStatus: 'open' });
-  }
-  if (ticket.ownerId !== employeeId) {
-    throw new DomainError('forbidden', 'assigned_to_another_employee', `Ticket is assigned to ${ticket.ownerName}`, {
-      ticketStatus: 'assigned',
-      owner: { id: ticket.ownerId, name: ticket.ownerName },
-    });
-  }
-  return ticket;
-}
-
+/**
+ * The owner of an ASSIGNED ticket replies. On an OPEN ticket any employee may: the reply takes
+ * the ticket over and sends the message in one decision, so it races exactly like a take-over.
+ * A reply to someone else's ticket is a 409 naming the owner, whether it lost a race or came late.
+ */
 export function reply(
   state: ConversationState,
-  cmd: { employee: Employee; messageId: string; text: string; at: string },
+  cmd: { employee: Employee; messageId: string; text: string; at: string},
 ): ConversationEvent[] {
-  const ticket = ownedTicket(state, cmd.employee.id);
-  return [
-    {
-      type: 'EmployeeReplied',
-      data: {
-        ticketId: ticket.id,
-        messageId: cmd.messageId,
-        employeeId: cmd.employee.id,
-        employeeName: cmd.employee.name,
-        text: cmd.text,
-        at: cmd.at,
-      },
+  const ticket = activeTicket(state);
+  const replied: ConversationEvent = {
+    type: 'EmployeeReplied',
+    data: {
+      ticketId: ticket.id,
+      messageId: cmd.messageId,
+      employeeId: cmd.employee.id,
+      employeeName: cmd.employee.name,
+      text: cmd.text,
+      at: cmd.at,
     },
-  ];
+  };
+  if (ticket.status === 'open') return [...takeOver(state, cmd), replied];
+  if (ticket.ownerId !== cmd.employee.id) throw assignedToAnother(ticket, 'conflict');
+  return [replied];
 }
 
-/** Close, then the owner's closure message (if enabled) in AVA's name, then AI resumes if the mode allows. */
+/**
+ * Close: the owner, or an admin (also an OPEN ticket nobody took). Then the closing employee's
+ * closure message (if enabled) in AVA's name, then AI resumes if the mode allows, then the guest is told.
+ */
 export function close(
   state: ConversationState,
-  cmd: { employee: Employee; closureMessage: ClosureMessage; closureMessageId: string; chatMode: ChatMode; at: string },
+  cmd: { employee: Actor; closureMessage: ClosureMessage; closureMessageId: string; chatMode: ChatMode; at: string },
 ): ConversationEvent[] {
-  const ticket = ownedTicket(state, cmd.employee.id);
+  const ticket = activeTicket(state);
+  if (ticket.status === 'open' && cmd.employee.role !== 'admin') {
+    throw new DomainError('conflict', 'take_over_first', 'The ticket is open: take it over first', { ticketStatus: 'open' });
+  }
+  if (ticket.status === 'assigned') ensureOwnerOrAdmin(ticket, cmd.employee);
+  const closedBy = { id: cmd.employee.id, name: cmd.employee.name };
   const events: ConversationEvent[] = [
-    { type: 'TicketClosed', data: { ticketId: ticket.id, employeeId: cmd.employee.id, at: cmd.at } },
+    { type: 'TicketClosed', data: { ticketId: ticket.id, employeeId: cmd.employee.id, closedBy, at: cmd.at } },
   ];
   if (cmd.closureMessage.enabled && cmd.closureMessage.text.length > 0) {
     events.push({
@@ -269,8 +343,8 @@ export function close(
       },
     });
   }
-  if (cmd.chatMode === 'ai_only' || cmd.chatMode === 'hybrid') {
-    events.push({ type: 'AiRepliesResumed', data: { ticketId: ticket.id, chatMode: cmd.chatMode, at: cmd.at } });
-  }
+  const aiResumes = cmd.chatMode === 'ai_only' || cmd.chatMode === 'hybrid';
+  if (aiResumes) events.push({ type: 'AiRepliesResumed', data: { ticketId: ticket.id, chatMode: cmd.chatMode, at: cmd.at } });
+  events.push(guestNotified.ticketClosed(aiResumes, cmd.at));
   return events;
 }

@@ -8,8 +8,11 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { Adapters } from '../adapters/adapters.js';
 import { AnswerGuestMessageHandler } from '../application/commands/answer-guest-message.js';
 import { ChangeLiveChatSettingsHandler, SwitchPushNotificationsHandler } from '../application/commands/change-property-settings.js';
+import { ChangeEscalationSettingsHandler } from '../application/commands/change-escalation-settings.js';
 import { CloseTicketHandler } from '../application/commands/close-ticket.js';
+import { EscalateTicketHandler } from '../application/commands/escalate-ticket.js';
 import { ChangePersonalSettingsHandler, MarkAlertReadHandler } from '../application/commands/employee-commands.js';
+import { ReassignTicketHandler, ReleaseTicketHandler } from '../application/commands/handoff.js';
 import { PostGuestMessageHandler } from '../application/commands/post-guest-message.js';
 import { RemoveGoneSubscriptionHandler, SubscribePushHandler, UnsubscribePushHandler } from '../application/commands/push-subscriptions.js';
 import { ReplyHandler } from '../application/commands/reply.js';
@@ -17,11 +20,12 @@ import { RequestSupportHandler } from '../application/commands/request-support.j
 import { StartConversationHandler } from '../application/commands/start-conversation.js';
 import { SendTestPushHandler } from '../application/commands/send-test-push.js';
 import { TakeOverHandler } from '../application/commands/take-over.js';
-import { AI_RESPONDER, CHANGE_FEED, CONFIG, EVENT_STORE, IDEMPOTENCY, LEASES, PUSH_SENDER, READ_MODELS } from '../application/ports/tokens.js';
+import { AI_RESPONDER, CHANGE_FEED, CLOCK, CONFIG, EVENT_STORE, IDEMPOTENCY, LEASES, PUSH_SENDER, READ_MODELS } from '../application/ports/tokens.js';
 import { ProjectionsService } from '../application/projections/projections.service.js';
 import { AlertQueries } from '../application/queries/alert.queries.js';
 import { HistoryQueries } from '../application/queries/history.queries.js';
 import { InboxQueries } from '../application/queries/inbox.queries.js';
+import { GuestMessageQueries } from '../application/queries/guest-message.queries.js';
 import { PushSubscriptionQueries } from '../application/queries/push-subscription.queries.js';
 import { SettingsQueries } from '../application/queries/settings.queries.js';
 import type { Config } from '../config.js';
@@ -35,6 +39,7 @@ const ports = (config: Config, adapters: Adapters) => [
   { provide: IDEMPOTENCY, useValue: adapters.idempotency },
   { provide: LEASES, useValue: adapters.leases },
   { provide: PUSH_SENDER, useValue: adapters.pushSender },
+  { provide: CLOCK, useValue: adapters.clock },
 ];
 
 const commandHandlers = [
@@ -45,6 +50,8 @@ const commandHandlers = [
   TakeOverHandler,
   ReplyHandler,
   CloseTicketHandler,
+  ReleaseTicketHandler,
+  ReassignTicketHandler,
   ChangeLiveChatSettingsHandler,
   SwitchPushNotificationsHandler,
   ChangePersonalSettingsHandler,
@@ -53,9 +60,11 @@ const commandHandlers = [
   UnsubscribePushHandler,
   RemoveGoneSubscriptionHandler,
   SendTestPushHandler,
+  ChangeEscalationSettingsHandler,
+  EscalateTicketHandler,
 ];
 
-const queries = [ProjectionsService, InboxQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries];
+const queries = [ProjectionsService, InboxQueries, GuestMessageQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries];
 
 export class CoreModule {
   static forRoot(config: Config, adapters: Adapters): DynamicModule {

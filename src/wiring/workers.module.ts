@@ -1,11 +1,12 @@
 /**
  * The log consumers this process runs, by role: `projector` (the read models) and `worker`
- * (AVA's answers and the push notifier, each its own consumer). Each consumer runs under its own lease: however many
- * processes have the role, one runs it at a time, and another takes over within the lease
- * ttl when it dies. A lone process gets every lease at once and starts as without one.
+ * (AVA's answers, the push notifier and the escalation watcher, each its own consumer). Each
+ * consumer runs under its own lease: however many processes have the role, one runs it at a
+ * time, and another takes over within the lease ttl when it dies. A lone process gets every lease at once and starts as without one.
  */
 import { type DynamicModule, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AiResponder } from '../application/processing/ai-responder.js';
+import { EscalationWatcher, EscalationWatcherConsumer } from '../application/processing/escalation-watcher.js';
 import { LeasedRunner } from '../application/processing/leased-runner.js';
 import { LogConsumer } from '../application/processing/log-consumer.js';
 import { PushNotifier } from '../application/processing/push-notifier.js';
@@ -28,6 +29,7 @@ class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly projections: ProjectionsService,
     private readonly ai: AiResponder,
     private readonly push: PushNotifier,
+    private readonly escalation: EscalationWatcher,
   ) {}
 
   async onApplicationBootstrap() {
@@ -36,6 +38,7 @@ class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.config.roles.includes('worker')) {
       consumers.push(['ai-responder', new LogConsumer(this.ai, this.events, this.store)]);
       consumers.push(['push-notifier', new LogConsumer(this.push, this.events, this.store)]);
+      consumers.push(['escalation-watcher', new EscalationWatcherConsumer(this.escalation, this.events, this.store)]);
     }
     for (const [name, consumer] of consumers) {
       const runner = new LeasedRunner(this.leases, { name, start: () => consumer.start(), stop: () => consumer.stop() });
@@ -51,6 +54,6 @@ class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
 
 export class WorkersModule {
   static forRoot(): DynamicModule {
-    return { module: WorkersModule, providers: [AiResponder, PushNotifier, Workers] };
+    return { module: WorkersModule, providers: [AiResponder, PushNotifier, EscalationWatcher, Workers] };
   }
 }

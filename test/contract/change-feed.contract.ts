@@ -3,7 +3,7 @@
  * opens its own, fresh feed (`open` must return an empty feed every time) and closes it after.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ChangeEntry, ChangeFeed, ChangeType } from '../../src/application/ports/change-feed.js';
+import { type ChangeEntry, type ChangeFeed, type ChangeType, compareChangeIds } from '../../src/application/ports/change-feed.js';
 
 export interface OpenChangeFeedOptions {
   /** Entries the feed keeps at least; older ones may be dropped (then readAfter says tooOld). */
@@ -118,6 +118,17 @@ export function changeFeedContract(name: string, open: OpenChangeFeed): void {
       expect(await feed.lastId()).toBe('3-1');
       await feed.publish([change('12-0')]);
       expect(await feed.lastId()).toBe('12-0');
+    });
+
+    it('lastId is at least every id the feed handed out: an id above it is "ahead" (SSE answers reset)', async () => {
+      const feed = await fresh();
+      await feed.publish([change('3-0'), change('3-1'), change('8-0')]);
+      const handedOut = ids((await feed.readAfter('0-0', 100)).entries);
+      const last = await feed.lastId();
+      expect(handedOut.every((id) => compareChangeIds(id, last) <= 0)).toBe(true);
+      // readAfter alone cannot tell "ahead" from "nothing new": both are empty and not tooOld.
+      expect(await feed.readAfter('9-0', 10)).toEqual({ entries: [], tooOld: false });
+      expect(compareChangeIds('9-0', last)).toBeGreaterThan(0);
     });
 
     it("readAfter('0-0') is not tooOld on a fresh feed, nor before anything was dropped", async () => {

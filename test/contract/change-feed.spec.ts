@@ -108,6 +108,16 @@ describe('RedisChangeFeed', () => {
     expect(idsOf((await apiB.readAfter('1-0', 10)).entries)).toEqual(['1-1', '2-0']);
   });
 
+  it('a stream that was lost (Redis restarted without persistence, or reset) answers lastId 0-0: earlier ids are ahead', async () => {
+    const key = newKey();
+    const feed = await connect({ key });
+    await feed.publish([change('41-0'), change('42-0')]);
+    expect(await feed.lastId()).toBe('42-0');
+    await admin!.del(key);
+    expect(await feed.lastId()).toBe('0-0');
+    expect(await feed.readAfter('42-0', 10)).toEqual({ entries: [], tooOld: false });
+  });
+
   it('publishes a batch in one round-trip', async () => {
     const key = newKey();
     const feed = await connect({ key });

@@ -4,15 +4,16 @@
  * | OPEN          | open_ticket         | open_ticket            |
  * | ASSIGNED      | assigned_to_you     | assigned               |
  * | CLOSED / none | no badge            | no badge               |
- * "Every conversation view also returns the actions the viewer may take now (takeOver, reply, close)."
+ * "Every conversation view also returns the actions the viewer may take now (takeOver, reply,
+ * close, release, reassign)" — for the viewer's role too: an admin may close, release and
+ * reassign any active ticket; anyone may take over or reply to an OPEN one.
  */
 import { describe, it, expect } from '@jest/globals';
-import { actionsFor, badgeFor, type Actions, type Badge, type TicketView } from '../../src/domain/badges.js';
+import { actionsFor, badgeFor, type Actions, type Badge, type TicketView, type Viewer } from '../../src/domain/badges.js';
 import { given } from './given-when-then.js';
 import { alice, assignedTo, bob, closedTicket, noTicket, openTicket } from './fixtures.js';
 
 const owner = alice.id;
-const someoneElse = bob.id;
 
 const tickets: Record<'none' | 'open' | 'assigned' | 'closed', TicketView | null> = {
   none: null,
@@ -21,37 +22,53 @@ const tickets: Record<'none' | 'open' | 'assigned' | 'closed', TicketView | null
   closed: { status: 'closed', ownerId: owner },
 };
 
-const nothing: Actions = { takeOver: false, reply: false, close: false };
-const canTakeOver: Actions = { takeOver: true, reply: false, close: false };
-const canReplyAndClose: Actions = { takeOver: false, reply: true, close: true };
+const viewers: Record<'owner' | 'another agent' | 'an admin', Viewer> = {
+  owner: { id: owner, role: 'agent' },
+  'another agent': { id: bob.id, role: 'agent' },
+  'an admin': { id: 'emp-grace', role: 'admin' },
+};
+
+const act = (granted: Array<keyof Actions>): Actions => {
+  const actions: Actions = { takeOver: false, reply: false, close: false, release: false, reassign: false };
+  for (const a of granted) actions[a] = true;
+  return actions;
+};
 
 // ticket state, viewer, badge, actions
-const table: Array<[keyof typeof tickets, 'owner' | 'someone else', Badge, Actions]> = [
-  ['none', 'owner', null, nothing],
-  ['none', 'someone else', null, nothing],
-  ['open', 'owner', 'open_ticket', canTakeOver],
-  ['open', 'someone else', 'open_ticket', canTakeOver],
-  ['assigned', 'owner', 'assigned_to_you', canReplyAndClose],
-  ['assigned', 'someone else', 'assigned', nothing],
-  ['closed', 'owner', null, nothing],
-  ['closed', 'someone else', null, nothing],
+const table: Array<[keyof typeof tickets, keyof typeof viewers, Badge, Actions]> = [
+  ['none', 'owner', null, act([])],
+  ['none', 'another agent', null, act([])],
+  ['none', 'an admin', null, act([])],
+  ['open', 'owner', 'open_ticket', act(['takeOver', 'reply'])],
+  ['open', 'another agent', 'open_ticket', act(['takeOver', 'reply'])],
+  ['open', 'an admin', 'open_ticket', act(['takeOver', 'reply', 'close', 'reassign'])],
+  ['assigned', 'owner', 'assigned_to_you', act(['reply', 'close', 'release'])],
+  ['assigned', 'another agent', 'assigned', act([])],
+  ['assigned', 'an admin', 'assigned', act(['close', 'release', 'reassign'])],
+  ['closed', 'owner', null, act([])],
+  ['closed', 'another agent', null, act([])],
+  ['closed', 'an admin', null, act([])],
 ];
 
 describe('badge and actions for the viewer', () => {
-  it.each(table)('ticket %s, viewer is the %s → badge %s', (state, viewer, badge, actions) => {
-    const viewerId = viewer === 'owner' ? owner : someoneElse;
-    expect(badgeFor(tickets[state], viewerId)).toBe(badge);
-    expect(actionsFor(tickets[state], viewerId)).toEqual(actions);
+  it.each(table)('ticket %s, viewer is %s → badge %s', (state, viewer, badge, actions) => {
+    expect(badgeFor(tickets[state], viewers[viewer].id)).toBe(badge);
+    expect(actionsFor(tickets[state], viewers[viewer])).toEqual(actions);
+  });
+
+  it('an admin who owns the ticket gets the owner’s badge and every action on it', () => {
+    const adminOwner: Viewer = { id: owner, role: 'admin' };
+    expect(badgeFor(tickets.assigned, adminOwner.id)).toBe('assigned_to_you');
+    expect(actionsFor(tickets.assigned, adminOwner)).toEqual(act(['reply', 'close', 'release', 'reassign']));
   });
 
   describe('computed from the conversation the events fold to', () => {
     const streams = { none: noTicket, open: openTicket, assigned: () => assignedTo(alice), closed: () => closedTicket(alice) };
 
-    it.each(table)('ticket %s, viewer is the %s → badge %s', (state, viewer, badge, actions) => {
+    it.each(table)('ticket %s, viewer is %s → badge %s', (state, viewer, badge, actions) => {
       const ticket = given(streams[state]()).state?.ticket ?? null;
-      const viewerId = viewer === 'owner' ? alice.id : bob.id;
-      expect(badgeFor(ticket, viewerId)).toBe(badge);
-      expect(actionsFor(ticket, viewerId)).toEqual(actions);
+      expect(badgeFor(ticket, viewers[viewer].id)).toBe(badge);
+      expect(actionsFor(ticket, viewers[viewer])).toEqual(actions);
     });
   });
 });

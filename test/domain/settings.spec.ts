@@ -191,3 +191,51 @@ describe('Personal Settings', () => {
     ).toEqual(next);
   });
 });
+
+describe('Personal Settings: an enabled closure message needs a text (SPEC §2: text 1–1000 chars)', () => {
+  const closure = (enabled: boolean, text: string): PersonalSettings => ({ ...DEFAULT_PERSONAL_SETTINGS, closureMessage: { enabled, text } });
+
+  it.each([
+    ['an empty', ''],
+    ['a blank', '   \n\t'],
+  ])('enabling it with %s text is refused, naming the field', (_what, text) => {
+    givenEmployee([])
+      .when((state) => decidePersonalSettings(state, closure(true, text), alice.id, at(10)))
+      .thenThrows('invalid', 'closure_message_text_required', { 0: { field: 'closureMessage.text' } });
+  });
+
+  it('disabled with an empty text (the default, exactly as read back) is fine and appends nothing', () => {
+    givenEmployee([])
+      .when((state) => decidePersonalSettings(state, closure(false, ''), alice.id, at(10)))
+      .thenNothing();
+  });
+
+  it('disabling it and clearing the text is a change', () => {
+    givenEmployee([personalChanged(aliceOptsIn)])
+      .when((state) => decidePersonalSettings(state, { ...aliceOptsIn, closureMessage: { enabled: false, text: '' } }, alice.id, at(10)))
+      .then([personalChanged({ ...aliceOptsIn, closureMessage: { enabled: false, text: '' } }, 10)]);
+  });
+});
+
+describe('Live Chat Settings: a partial change merges with the current settings', () => {
+  it('only the chat mode: Request Support Chat keeps its value', () => {
+    givenProperty([liveChatChanged(true, 'ai_only')])
+      .when((state) => decideLiveChatSettings(state, { chatMode: 'hybrid' }, admin, at(10)))
+      .then([liveChatChanged(true, 'hybrid', 10)]);
+  });
+
+  it('only Request Support Chat: the chat mode keeps its value', () => {
+    givenProperty([liveChatChanged(false, 'hybrid')])
+      .when((state) => decideLiveChatSettings(state, { requestSupportChat: true }, admin, at(10)))
+      .then([liveChatChanged(true, 'hybrid', 10)]);
+  });
+
+  it('a partial change that changes nothing appends nothing', () => {
+    givenProperty([liveChatChanged(true, 'hybrid')])
+      .when((state) => decideLiveChatSettings(state, { chatMode: 'hybrid' }, admin, at(10)))
+      .thenNothing();
+    givenProperty([])
+      .when((state) => decideLiveChatSettings(state, {}, admin, at(10)))
+      .thenNothing();
+  });
+});

@@ -8,7 +8,7 @@ import { describe, it, expect } from '@jest/globals';
 import { requestSupport, type ConversationEvent, type SupportDeclineReason } from '../../src/domain/conversation.js';
 import type { LiveChatSettings } from '../../src/domain/settings.js';
 import { given } from './given-when-then.js';
-import { alice, assignedTo, at, closedTicket, hybridOn, noTicket, openTicket, ticketOpened } from './fixtures.js';
+import { alice, assignedTo, at, closedTicket, hybridOn, noTicket, openTicket, ticketOpened, told } from './fixtures.js';
 
 const guestAsksForAPerson = (settings: LiveChatSettings, ticketId = 'ticket-new') => ({
   ticketId,
@@ -98,10 +98,10 @@ describe('a support request', () => {
     });
   });
 
-  it('opens a ticket when Request Support Chat is on and the mode is hybrid', () => {
+  it('opens a ticket when Request Support Chat is on and the mode is hybrid, and tells the guest a colleague will join', () => {
     given(noTicket())
       .when((state) => requestSupport(state, guestAsksForAPerson(hybridOn, 'ticket-1')))
-      .then([{ type: 'TicketOpened', data: { ticketId: 'ticket-1', origin: 'guest', at: at(30) } }]);
+      .then([{ type: 'TicketOpened', data: { ticketId: 'ticket-1', origin: 'guest', at: at(30) } }, told.ticketOpened(30)]);
   });
 
   it('the opened ticket is OPEN and has no owner', () => {
@@ -117,7 +117,7 @@ describe('a support request', () => {
   it('after the ticket is closed, a later request opens a new ticket with a new id', () => {
     given(closedTicket(alice))
       .when((state) => requestSupport(state, guestAsksForAPerson(hybridOn, 'ticket-2')))
-      .then([{ type: 'TicketOpened', data: { ticketId: 'ticket-2', origin: 'guest', at: at(30) } }]);
+      .then([{ type: 'TicketOpened', data: { ticketId: 'ticket-2', origin: 'guest', at: at(30) } }, told.ticketOpened(30)]);
 
     const reopened = given([...closedTicket(alice), ticketOpened('ticket-2', 30)]).state;
     expect(reopened?.ticket).toEqual({ id: 'ticket-2', status: 'open', ownerId: null, ownerName: null, openedAt: at(30) });

@@ -6,14 +6,15 @@
 import { describe, it, expect } from '@jest/globals';
 import { takeOver } from '../../src/domain/conversation.js';
 import { given } from './given-when-then.js';
-import { alice, assignedTo, at, bob, closedTicket, noTicket, openTicket, takenOverBy } from './fixtures.js';
+import { alice, assignedTo, at, bob, closedTicket, noTicket, openTicket, takenOverBy, told } from './fixtures.js';
 
 describe('taking over a ticket', () => {
-  it('of an OPEN ticket makes the employee its owner', () => {
+  it('of an OPEN ticket makes the employee its owner, and the guest is told who joined', () => {
     given(openTicket())
       .when((state) => takeOver(state, { employee: alice, at: at(10) }))
       .then([
         { type: 'TicketTakenOver', data: { ticketId: 'ticket-1', employeeId: alice.id, employeeName: alice.name, at: at(10) } },
+        told.joined('Alice', 10),
       ]);
   });
 

@@ -172,12 +172,14 @@ describe('Idempotency-Key (embedded store)', () => {
   it('a 4xx first answer is the answer: a retry replays it even after the state changed', async () => {
     const { conversationId } = await openTicket(api);
     const k = key();
-    const early = await api.post(`/v1/conversations/${conversationId}/messages`, alice, { text: 'too early' }, idem(k));
-    expect(early.status).toBe(409);
-    expect(early.body.code).toBe('take_over_first');
-    await api.post(`/v1/conversations/${conversationId}/take-over`, alice);
-    const again = await api.post(`/v1/conversations/${conversationId}/messages`, alice, { text: 'too early' }, idem(k));
-    expect({ status: again.status, body: again.body }).toEqual({ status: 409, body: early.body });
+    await api.post(`/v1/conversations/${conversationId}/take-over`, bob);
+    const refused = await api.post(`/v1/conversations/${conversationId}/messages`, alice, { text: 'not yours' }, idem(k));
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('assigned_to_another_employee');
+    // Released: the same reply would now take the open ticket over, but a retry is the first answer.
+    expect((await api.post(`/v1/conversations/${conversationId}/release`, bob)).status).toBe(200);
+    const again = await api.post(`/v1/conversations/${conversationId}/messages`, alice, { text: 'not yours' }, idem(k));
+    expect({ status: again.status, body: again.body }).toEqual({ status: 409, body: refused.body });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(count(await eventTypes(api, admin, conversationId), 'EmployeeReplied')).toBe(0);
   });

@@ -12,8 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { TokenService } from '../../src/adapters/http/auth/token.service.js';
 import {
   ClosureMessageBody,
+  EscalationSettingsBody,
   LiveChatSettingsBody,
   MessageBody,
+  ReassignBody,
   PersonalSettingsBody,
   PushNotificationsBody,
   StartConversationBody,
@@ -328,10 +330,12 @@ describe('openapi.yaml', () => {
       [MessageBody, 'MessageBody'],
       [LiveChatSettingsBody, 'LiveChatSettingsBody'],
       [PushNotificationsBody, 'PushNotificationsBody'],
+      [EscalationSettingsBody, 'EscalationSettingsBody'],
       [PersonalSettingsBody, 'PersonalSettingsBody'],
       [ClosureMessageBody, 'ClosureMessageBody'],
       [PushSubscriptionBody, 'PushSubscriptionBody'],
       [PushSubscriptionKeysBody, 'PushSubscriptionKeysBody'],
+      [ReassignBody, 'ReassignBody'],
     ];
 
     it.each(bodies)('%p has the properties, required fields and limits of its schema', (dto, schemaName) => {
@@ -352,6 +356,7 @@ describe('openapi.yaml', () => {
       ['get', '/v1/guest/conversations/{id}', ReadQuery],
       ['get', '/v1/settings/live-chat', ReadQuery],
       ['get', '/v1/settings/push-notifications', ReadQuery],
+      ['get', '/v1/settings/escalation', ReadQuery],
       ['get', '/v1/me/settings', ReadQuery],
       ['get', '/v1/me/alerts', ListAlertsQuery],
       ['get', '/v1/me/alerts/decisions', AlertDecisionsQuery],
@@ -447,6 +452,10 @@ describe('openapi.yaml', () => {
       await check('GET', `/v1/settings/live-chat?minPosition=${(settings.json() as JsonObject).position}`, { token: agent }, 200);
       await check('PUT', '/v1/settings/push-notifications', { token: admin, body: { pushNotificationsEnabled: true } }, 200);
       await check('GET', '/v1/settings/push-notifications', { token: agent }, 200);
+      await check('GET', '/v1/settings/escalation', { token: agent }, 200);
+      const escalation = await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: 30 } }, 200);
+      await check('GET', `/v1/settings/escalation?minPosition=${(escalation.json() as JsonObject).position}`, { token: agent }, 200);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: null } }, 200);
 
       const started = (await check('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: 'Gus' } }, 201)).json() as JsonObject;
       const id = started.conversationId as string;
@@ -457,12 +466,16 @@ describe('openapi.yaml', () => {
       await check('GET', `/v1/conversations?status=open&limit=5&minPosition=${support.position}`, { token: agent }, 200);
       await check('GET', `/v1/conversations/${id}`, { token: agent }, 200);
 
-      await check('POST', `/v1/conversations/${id}/messages`, { token: agent, body: { text: 'early' } }, 409);
+      // A reply to the open ticket takes it over; released, it is open again.
+      await check('POST', `/v1/conversations/${id}/messages`, { token: otherAgent, body: { text: 'early' } }, 201);
+      await check('POST', `/v1/conversations/${id}/release`, { token: agent }, 403);
+      await check('POST', `/v1/conversations/${id}/release`, { token: otherAgent, headers: { 'idempotency-key': 'release-1' } }, 200);
+      await check('POST', `/v1/conversations/${id}/release`, { token: otherAgent }, 409);
       await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'take-1' } }, 200);
       await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'take-1' } }, 200);
       const conflict = await check('POST', `/v1/conversations/${id}/take-over`, { token: otherAgent }, 409);
       expect(conflict.json()).toMatchObject({ code: 'already_assigned', details: { owner: { id: 'openapi-agent' } } });
-      await check('POST', `/v1/conversations/${id}/messages`, { token: otherAgent, body: { text: 'mine?' } }, 403);
+      await check('POST', `/v1/conversations/${id}/messages`, { token: otherAgent, body: { text: 'mine?' } }, 409);
       const reply = (await check('POST', `/v1/conversations/${id}/messages`, { token: agent, body: { text: 'Hi Gus' } }, 201)).json() as JsonObject;
       await check('POST', `/v1/guest/conversations/${id}/messages`, { token: guest, body: { text: 'Thanks' } }, 201);
       const alerts = (await check('GET', `/v1/me/alerts?unread=true&limit=10&minPosition=${reply.position}`, { token: agent }, 200)).json() as JsonObject;
@@ -471,8 +484,24 @@ describe('openapi.yaml', () => {
       const alertId = (alerts.items as JsonObject[])[0]!.id as string;
       await check('POST', `/v1/me/alerts/${alertId}/read`, { token: agent }, 200);
       await check('POST', `/v1/me/alerts/${alertId}/read`, { token: otherAgent }, 404);
-      await check('POST', `/v1/conversations/${id}/close`, { token: agent }, 200);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: agent, body: { employeeId: 'openapi-other' } }, 403);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: 'openapi-other', employeeName: 'Olga' } }, 200);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: 'openapi-other' } }, 409);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: 'openapi-agent' }, headers: { 'idempotency-key': 'reassign-1' } }, 200);
+      const closed = (await check('POST', `/v1/conversations/${id}/close`, { token: agent }, 200)).json() as JsonObject;
       await check('POST', `/v1/conversations/${id}/close`, { token: agent }, 409);
+      await check('POST', `/v1/conversations/${id}/release`, { token: admin }, 409);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: 'openapi-other' } }, 409);
+      const guestView = (await check('GET', `/v1/guest/conversations/${id}?minPosition=${closed.position}`, { token: guest }, 200)).json() as JsonObject;
+      expect((guestView.messages as JsonObject[]).filter((m) => m.author === 'system').map((m) => m.notice)).toEqual([
+        'ticket_opened',
+        'employee_joined',
+        'ticket_released',
+        'employee_joined',
+        'employee_joined',
+        'employee_joined',
+        'ticket_closed',
+      ]);
 
       await check('GET', `/v1/ops/conversations/${id}/history`, { token: admin }, 200);
       await check('GET', `/v1/ops/conversations/${id}/history?at=${encodeURIComponent(new Date().toISOString())}`, { token: admin }, 200);
@@ -503,6 +532,12 @@ describe('openapi.yaml', () => {
       await check('PUT', '/v1/me/settings', { token: agent, body: { closureMessage: { text: '', bogus: true } } }, 400);
       await check('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: 'yes', chatMode: 'sometimes' } }, 400);
       await check('PUT', '/v1/settings/push-notifications', { token: admin, body: {} }, 400);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: {} }, 400);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: 0 } }, 400);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: 1441 } }, 400);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: 2.5 } }, 400);
+      await check('PUT', '/v1/settings/escalation', { token: admin, body: { escalateAfterMinutes: '5' } }, 400);
+      await check('GET', '/v1/settings/escalation?minPosition=x', { token: agent }, 400);
       await check('POST', `/v1/conversations/${id}/take-over`, { token: agent, headers: { 'idempotency-key': 'not allowed!' } }, 400);
       await check('GET', `/v1/ops/conversations/${id}/history?at=yesterday`, { token: admin }, 400);
       await check('GET', '/v1/me/alerts?limit=201', { token: agent }, 400);
@@ -510,6 +545,8 @@ describe('openapi.yaml', () => {
       // 401
       await check('GET', '/v1/conversations', {}, 401);
       await check('GET', '/v1/conversations', { token: 'not-a-jwt' }, 401);
+      await check('GET', '/v1/settings/escalation', {}, 401);
+      await check('PUT', '/v1/settings/escalation', { body: { escalateAfterMinutes: 5 } }, 401);
       const streamToken = ((await call('POST', '/v1/stream-tokens', { token: agent })).json() as JsonObject).token as string;
       await check('GET', '/v1/me/settings', { token: streamToken }, 401);
       await check('POST', '/v1/stream-tokens', { token: streamToken }, 401);
@@ -519,6 +556,8 @@ describe('openapi.yaml', () => {
       await check('GET', '/v1/conversations', { token: guest }, 403);
       await check('GET', `/v1/guest/conversations/${id}`, { token: agent }, 403);
       await check('PUT', '/v1/settings/live-chat', { token: agent, body: { requestSupportChat: true, chatMode: 'hybrid' } }, 403);
+      await check('PUT', '/v1/settings/escalation', { token: agent, body: { escalateAfterMinutes: 5 } }, 403);
+      await check('GET', '/v1/settings/escalation', { token: guest }, 403);
       await check('GET', `/v1/ops/conversations/${id}/history`, { token: agent }, 403);
       await check('GET', `/v1/guest/conversations/${unknown}`, { token: guest }, 403);
 
@@ -526,6 +565,12 @@ describe('openapi.yaml', () => {
       await check('GET', `/v1/conversations/${unknown}`, { token: agent }, 404);
       await check('GET', `/v1/conversations/${id}`, { token: foreignAdmin }, 404);
       await check('POST', `/v1/conversations/${id}/take-over`, { token: foreignAdmin }, 404);
+      await check('POST', `/v1/conversations/${id}/release`, { token: foreignAdmin }, 404);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: foreignAdmin, body: { employeeId: 'x' } }, 404);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: '', bogus: 1 } }, 400);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, body: { employeeId: 'x'.repeat(64 * 1024) } }, 413);
+      await check('POST', `/v1/conversations/${id}/reassign`, { token: admin, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('POST', `/v1/conversations/${id}/release`, {}, 401);
       await check('GET', `/v1/ops/conversations/${id}/history`, { token: foreignAdmin }, 404);
       await check('POST', `/v1/me/alerts/${unknown}/read`, { token: agent }, 404);
 
@@ -537,6 +582,8 @@ describe('openapi.yaml', () => {
       await check('POST', `/v1/guest/conversations/${id}/messages`, { token: guest, body: { text: 'x'.repeat(64 * 1024) } }, 413);
       await check('POST', '/v1/guest/conversations', { raw: '<start/>', headers: { 'content-type': 'application/xml' } }, 415);
       await check('PUT', '/v1/me/settings', { token: agent, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('PUT', '/v1/settings/escalation', { token: admin, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('PUT', '/v1/settings/escalation', { token: admin, raw: `{"escalateAfterMinutes":5${' '.repeat(64 * 1024)}}`, headers: { 'content-type': 'application/json' } }, 413);
     });
 
     it('opens the SSE routes as text/event-stream starting with a `ready` event', async () => {

@@ -1,7 +1,9 @@
 /**
  * The whole SPEC §2 flow through HTTP on real SQLite files: declined request with its reason,
- * admin enables hybrid, ticket opens, badges per viewer, owner-only reply/close, the guest
- * receives the reply and the closure message, AI replies resume as the mode allows.
+ * admin enables hybrid, ticket opens, badges per viewer, a reply that takes the open ticket
+ * over, owner-only reply/close, the guest receives the reply, the closure message and the
+ * notices of what happened, AI replies resume as the mode allows. (Release, reassign, admin
+ * close and the race of replies: handoff.spec.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SseClient } from '../support/sse-client.js';
@@ -64,32 +66,29 @@ describe('ticket lifecycle through the API', () => {
       return r.body.ticket?.status === 'open' ? r.body : undefined;
     }, 5000, 'ticket to open');
     expect(opened.badge).toBe('open_ticket');
-    expect(opened.actions).toEqual({ takeOver: true, reply: false, close: false });
+    expect(opened.actions).toEqual({ takeOver: true, reply: true, close: false, release: false, reassign: false });
     expect((await api.get(`/v1/conversations/${guest.conversationId}`, alice)).body.badge).toBe('open_ticket');
     const inboxOpen = await api.get('/v1/conversations?status=open', bob);
     expect(inboxOpen.body.items.map((c: { id: string }) => c.id)).toContain(guest.conversationId);
 
-    // Reply before take-over: "take over first".
-    const early = await api.post(`/v1/conversations/${guest.conversationId}/messages`, alice, { text: 'hello' });
-    expect(early.status).toBe(409);
-    expect(early.body.code).toBe('take_over_first');
-
-    // Alice takes over: hers, and "assigned" for everyone else.
-    const taken = await api.post(`/v1/conversations/${guest.conversationId}/take-over`, alice);
-    expect(taken.status).toBe(200);
-    expect(taken.body.conversation).toMatchObject({ badge: 'assigned_to_you', actions: { takeOver: false, reply: true, close: true } });
+    // Alice replies to the open ticket: that takes it over — hers, and "assigned" for everyone else.
+    const taken = await api.post(`/v1/conversations/${guest.conversationId}/messages`, alice, { text: 'Hi Tom, Alice here.' });
+    expect(taken.status).toBe(201);
+    expect(taken.body.conversation).toMatchObject({
+      badge: 'assigned_to_you',
+      actions: { takeOver: false, reply: true, close: true, release: true, reassign: false },
+    });
+    expect((await api.post(`/v1/conversations/${guest.conversationId}/take-over`, alice)).body.code).toBe('already_assigned_to_you');
     const bobView = await api.get(`/v1/conversations/${guest.conversationId}?minPosition=${taken.body.position}`, bob);
-    expect(bobView.body).toMatchObject({ badge: 'assigned', actions: { takeOver: false, reply: false, close: false } });
+    expect(bobView.body).toMatchObject({ badge: 'assigned', actions: { takeOver: false, reply: false, close: false, release: false, reassign: false } });
     const aliceMine = await api.get(`/v1/conversations?status=mine&minPosition=${taken.body.position}`, alice);
     expect(aliceMine.body.items.map((c: { id: string }) => c.id)).toContain(guest.conversationId);
 
     // Only the owner replies and closes.
     const bobReply = await api.post(`/v1/conversations/${guest.conversationId}/messages`, bob, { text: 'me too' });
-    expect(bobReply.status).toBe(403);
+    expect(bobReply.status).toBe(409);
     expect(bobReply.body).toMatchObject({ code: 'assigned_to_another_employee', details: { owner: { id: 'alice' } } });
     expect((await api.post(`/v1/conversations/${guest.conversationId}/close`, bob)).status).toBe(403);
-    const reply = await api.post(`/v1/conversations/${guest.conversationId}/messages`, alice, { text: 'Hi Tom, Alice here.' });
-    expect(reply.status).toBe(201);
 
     // While assigned, AVA stays silent.
     const during = await api.post(`/v1/guest/conversations/${guest.conversationId}/messages`, guest.guestToken, { text: 'Thanks Alice!' });
@@ -98,16 +97,19 @@ describe('ticket lifecycle through the API', () => {
     expect(closed.body).toMatchObject({ closureMessageSent: true, aiRepliesResumed: true, conversation: { badge: null } });
     expect((await api.post(`/v1/conversations/${guest.conversationId}/close`, alice)).status).toBe(409);
 
-    // The guest saw Alice's reply and the closure message (in AVA's name), and no AI reply while assigned.
-    await guestStream.waitFor((es) => es.filter((e) => e.event === 'message.created').some((e) => e.data.message.kind === 'closure_message'));
+    // The guest saw what happened, Alice's reply and the closure message (in AVA's name), and no AI reply while assigned.
+    await guestStream.waitFor((es) => es.filter((e) => e.event === 'message.created').some((e) => e.data.message.notice === 'ticket_closed'));
     const messages = guestStream.of('message.created').map((e) => e.data.message);
     expect(messages.map((m) => [m.author, m.text])).toEqual([
       ['guest', 'Can I speak to someone, please?'],
+      ['system', 'A colleague will join shortly.'],
+      ['system', 'Employee alice has joined the chat.'],
       ['employee', 'Hi Tom, Alice here.'],
       ['guest', 'Thanks Alice!'],
       ['ai', 'Thanks for staying with us!'],
+      ['system', 'This chat has ended. AVA, our assistant, is back to help.'],
     ]);
-    expect(messages[3]).toMatchObject({ authorName: 'AVA', kind: 'closure_message' });
+    expect(messages[5]).toMatchObject({ authorName: 'AVA', kind: 'closure_message' });
     expect(Number(during.body.position)).toBeGreaterThan(0);
     guestStream.close();
 
@@ -139,7 +141,8 @@ describe('ticket lifecycle through the API', () => {
     // Give the AI worker time it would need; it must stay silent.
     await new Promise((r) => setTimeout(r, 300));
     const view = await api.get(`/v1/guest/conversations/${guest.conversationId}?minPosition=${msg.body.position}`, guest.guestToken);
-    expect(view.body.messages.map((m: { author: string }) => m.author)).toEqual(['guest']);
+    expect(view.body.messages.map((m: { author: string }) => m.author).filter((a: string) => a !== 'system')).toEqual(['guest']);
+    expect(view.body.messages.at(-2)).toMatchObject({ author: 'system', notice: 'ticket_closed', text: 'This chat has ended.' });
     await api.put('/v1/settings/live-chat', admin, { requestSupportChat: true, chatMode: 'hybrid' });
   });
 
@@ -186,7 +189,7 @@ describe('ticket lifecycle through the API', () => {
     });
     expect(ndjson.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual(['ConversationStarted', 'TicketOpened', 'TicketTakenOver']);
+    expect(lines.map((l) => l.type)).toEqual(['ConversationStarted', 'TicketOpened', 'GuestNotified', 'TicketTakenOver', 'GuestNotified']);
     expect((await api.get(`/v1/ops/conversations/${guest.conversationId}/history`, alice)).status).toBe(403);
     for (const bad of ['2026-W48', '2026-329', 'yesterday']) {
       const res = await api.get(`/v1/ops/conversations/${guest.conversationId}/history?at=${bad}`, admin);

@@ -7,6 +7,8 @@ import { BadRequestException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { v5 as uuidv5 } from 'uuid';
+import type { Clock } from '../../application/ports/clock.js';
+import { SystemClock } from '../clock/system-clock.js';
 import type { Principal } from './auth/principal.js';
 
 const NAMESPACE = '0c6f8f0e-54a4-4d0e-a7a4-3c2f4f6e9b11';
@@ -37,4 +39,15 @@ export function callerScope(principal: Principal | { kind: 'anonymous' }): strin
   return principal.kind === 'employee' ? `e:${principal.propertyId}:${principal.id}` : principal.kind === 'guest' ? `g:${principal.conversationId}` : 'anon';
 }
 
-export const now = () => new Date().toISOString();
+let commandClock: Clock = new SystemClock();
+
+/**
+ * The time requests stamp their commands with comes from the service's clock (CLOCK), set once
+ * at start-up by createApp, so event times and the escalation watcher's "now" are one clock
+ * (a test clock moves both). One clock per process: the service has exactly one.
+ */
+export function useCommandClock(clock: Clock): void {
+  commandClock = clock;
+}
+
+export const now = () => commandClock.now().toISOString();

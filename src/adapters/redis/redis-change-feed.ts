@@ -22,7 +22,8 @@
  *
  * A Redis without persistence loses the stream when it restarts; subscribers then simply
  * continue with ids greater than their last one, and older Last-Event-IDs are not reported as
- * tooOld. Production Redis should persist (AOF) if that matters.
+ * tooOld (an id above the new lastId is "ahead", which SSE answers with a reset). Production
+ * Redis should persist (AOF) if that matters.
  */
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';

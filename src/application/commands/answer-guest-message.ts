@@ -12,6 +12,9 @@ import { readPropertySettings } from './settings-reader.js';
 export const UNAVAILABLE_TEXT =
   "I'm sorry, none of our team can join this chat right now. I'm happy to keep helping — what can I do for you?";
 
+/** The command id of the support request AVA raises for a guest message (so its events say which message led to them). */
+export const aiSupportRequestId = (guestMessageId: string) => derivedId(guestMessageId, 'ai-support-request');
+
 /** AVA answers one guest message — or recognises a request for a person and raises it. */
 export class AnswerGuestMessage extends Command<ConversationCommandResult | null> {
   constructor(
@@ -47,7 +50,7 @@ export class AnswerGuestMessageHandler implements ICommandHandler<AnswerGuestMes
     let text: string;
     if (response.kind === 'support_request') {
       const request = await this.commands.execute(
-        new RequestSupport(cmd.conversationId, cmd.propertyId, 'ai_detected', derivedId(cmd.guestMessageId, 'ai-support-request'), cmd.at),
+        new RequestSupport(cmd.conversationId, cmd.propertyId, 'ai_detected', aiSupportRequestId(cmd.guestMessageId), cmd.at),
       );
       if (request.events.some((e) => e.type === 'TicketOpened')) return request;
       text = UNAVAILABLE_TEXT;

@@ -24,7 +24,8 @@ export class ChangeLiveChatSettings extends Command<PropertySettingsResult> {
   constructor(
     readonly propertyId: string,
     readonly adminId: string,
-    readonly settings: LiveChatSettings,
+    /** Partial: a field left out keeps its current value. */
+    readonly settings: Partial<LiveChatSettings>,
     readonly commandId: string,
     readonly at: string,
   ) {

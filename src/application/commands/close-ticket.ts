@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type Employee, close } from '../../domain/conversation.js';
+import { type Actor, close } from '../../domain/conversation.js';
 import type { EventStore } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
-import { type ConversationCommandResult, decideOnConversation } from './conversation-decision.js';
+import { type ConversationCommandResult, byEmployee, decideOnConversation } from './conversation-decision.js';
 import { derivedId } from './run-decision.js';
 import { readPersonalSettings, readPropertySettings } from './settings-reader.js';
 
@@ -11,7 +11,8 @@ export class CloseTicket extends Command<ConversationCommandResult> {
   constructor(
     readonly conversationId: string,
     readonly propertyId: string,
-    readonly employee: Employee,
+    /** The owner, or an admin: the closing employee's closure message is the one sent. */
+    readonly employee: Actor,
     readonly commandId: string,
     readonly at: string,
   ) {
@@ -31,7 +32,7 @@ export class CloseTicketHandler implements ICommandHandler<CloseTicket> {
     return decideOnConversation(
       this.store,
       cmd.conversationId,
-      { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.employee.id } },
+      byEmployee(cmd),
       (state) =>
         close(state, {
           employee: cmd.employee,

@@ -16,6 +16,13 @@ export interface ConversationCommandResult {
   position: Position | null;
 }
 
+/** Metadata of an employee's command on a conversation. */
+export const byEmployee = (cmd: { propertyId: string; commandId: string; employee: { id: string } }): EventMetadata => ({
+  propertyId: cmd.propertyId,
+  commandId: cmd.commandId,
+  actor: { kind: 'employee', id: cmd.employee.id },
+});
+
 /** Another property's conversation is indistinguishable from a missing one (404, SPEC §3). */
 export function visibleTo(state: ConversationState, propertyId: string): ConversationState {
   return state !== null && state.propertyId === propertyId ? state : null;

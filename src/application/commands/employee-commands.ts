@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import {
   DEFAULT_PERSONAL_SETTINGS,
   type EmployeeEvent,
+  type EmployeeRole,
   type PersonalSettings,
   decidePersonalSettings,
   employeeStream,
@@ -33,6 +34,8 @@ export class ChangePersonalSettings extends Command<PersonalSettingsResult> {
     readonly change: PersonalSettingsChange,
     readonly commandId: string,
     readonly at: string,
+    /** The saver's role, recorded in the event (the alerts projection learns the property's admins from it). */
+    readonly role?: EmployeeRole,
   ) {
     super();
   }
@@ -62,8 +65,14 @@ export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePers
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute(cmd: ChangePersonalSettings): Promise<PersonalSettingsResult> {
-    const result = await runDecision<PersonalSettings, EmployeeEvent>(this.store, {
+    const result = await runDecision<PersonalSettings & { role: EmployeeRole | null }, EmployeeEvent>(this.store, {
       ...employeeDecision(cmd.propertyId, cmd.employeeId, cmd.commandId),
+      initial: { ...DEFAULT_PERSONAL_SETTINGS, role: null },
+      // Also folds the role the last change recorded, so a new role is recorded even without a settings change.
+      evolve: (state, event) => ({
+        ...evolvePersonalSettings(state, event),
+        role: event.type === 'PersonalSettingsChanged' ? (event.data.role ?? null) : state.role,
+      }),
       decide: (state) => {
         const next: PersonalSettings = {
           incomingSupportRequests: cmd.change.incomingSupportRequests ?? state.incomingSupportRequests,
@@ -73,15 +82,12 @@ export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePers
             text: cmd.change.closureMessage?.text ?? state.closureMessage.text,
           },
         };
-        if (next.closureMessage.enabled && next.closureMessage.text.trim().length === 0) {
-          throw new DomainError('invalid', 'closure_message_text_required', 'Validation failed', [
-            { field: 'closureMessage.text', messages: ['closureMessage.text is required when the closure message is enabled'] },
-          ]);
-        }
-        return decidePersonalSettings(state, next, cmd.employeeId, cmd.at);
+        const role = cmd.role === undefined ? undefined : { current: cmd.role, recorded: state.role };
+        return decidePersonalSettings(state, next, cmd.employeeId, cmd.at, role);
       },
     });
-    return { settings: result.state, position: result.position };
+    const { incomingSupportRequests, assignedChatActivity, closureMessage } = result.state;
+    return { settings: { incomingSupportRequests, assignedChatActivity, closureMessage }, position: result.position };
   }
 }
 

@@ -3,7 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Employee, reply } from '../../domain/conversation.js';
 import type { EventStore } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
-import { type ConversationCommandResult, decideOnConversation } from './conversation-decision.js';
+import { type ConversationCommandResult, byEmployee, decideOnConversation } from './conversation-decision.js';
 import { derivedId } from './run-decision.js';
 
 export class Reply extends Command<ConversationCommandResult> {
@@ -24,11 +24,8 @@ export class ReplyHandler implements ICommandHandler<Reply> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute(cmd: Reply) {
-    return decideOnConversation(
-      this.store,
-      cmd.conversationId,
-      { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.employee.id } },
-      (state) => reply(state, { employee: cmd.employee, messageId: derivedId(cmd.commandId, 'message'), text: cmd.text, at: cmd.at }),
+    return decideOnConversation(this.store, cmd.conversationId, byEmployee(cmd), (state) =>
+      reply(state, { employee: cmd.employee, messageId: derivedId(cmd.commandId, 'message'), text: cmd.text, at: cmd.at }),
     );
   }
 }

@@ -3,7 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Employee, takeOver } from '../../domain/conversation.js';
 import type { EventStore } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
-import { type ConversationCommandResult, decideOnConversation } from './conversation-decision.js';
+import { type ConversationCommandResult, byEmployee, decideOnConversation } from './conversation-decision.js';
 
 export class TakeOver extends Command<ConversationCommandResult> {
   constructor(
@@ -22,11 +22,8 @@ export class TakeOverHandler implements ICommandHandler<TakeOver> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute(cmd: TakeOver) {
-    return decideOnConversation(
-      this.store,
-      cmd.conversationId,
-      { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.employee.id } },
-      (state) => takeOver(state, { employee: cmd.employee, at: cmd.at }),
+    return decideOnConversation(this.store, cmd.conversationId, byEmployee(cmd), (state) =>
+      takeOver(state, { employee: cmd.employee, at: cmd.at }),
     );
   }
 }

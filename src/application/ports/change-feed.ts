@@ -28,7 +28,11 @@ export interface ChangeFeed {
   publish(entries: ChangeEntry[]): Promise<void>;
   /** Entries strictly after `afterId`, oldest first. */
   readAfter(afterId: string, limit: number): Promise<FeedRead>;
-  /** Id of the newest entry (or the position the feed starts from); where a new stream begins. */
+  /**
+   * Id of the newest entry (or the position the feed starts from); where a new stream begins.
+   * Never below an id the feed handed out, so an id above it was not handed out by this feed
+   * (another store, or a feed that was reset): SSE answers it with `reset`, not a wait.
+   */
   lastId(): Promise<string>;
   /** Live entries, in order, from now on. Returns the unsubscribe function. */
   subscribe(listener: (entry: ChangeEntry) => void): () => void;

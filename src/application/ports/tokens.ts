@@ -7,3 +7,4 @@ export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const LEASES = Symbol('LeaseStore');
 export const CONFIG = Symbol('Config');
 export const PUSH_SENDER = Symbol('PushSender');
+export const CLOCK = Symbol('Clock');

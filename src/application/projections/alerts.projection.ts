@@ -6,12 +6,17 @@
  */
 import { v5 as uuidv5 } from 'uuid';
 import type { ConversationEvent } from '../../domain/conversation.js';
-import type { EmployeeEvent } from '../../domain/settings.js';
+import type { EmployeeEvent, EmployeeRole } from '../../domain/settings.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { Doc } from '../ports/read-models.js';
 import type { Projection, ProjectionContext } from './projection.js';
 
-export type AlertKind = 'incoming_support_request' | 'assigned_chat_activity';
+/** `ticket_assigned` (an admin gave you a ticket) is always raised: no toggle covers it, SPEC says the new owner is alerted. */
+/**
+ * `escalation` (an unattended ticket, `TicketEscalated`): the property's admins and the owner, always — no personal
+ * toggle covers it (an unattended guest is what escalation exists for); the push channel still decides push.
+ */
+export type AlertKind = 'incoming_support_request' | 'assigned_chat_activity' | 'ticket_assigned' | 'escalation';
 export type SuppressionReason = 'toggle_off' | 'not_owner';
 
 export interface AlertDoc extends Doc {
@@ -45,7 +50,8 @@ export interface AlertDecisionDoc extends Doc {
 }
 
 interface RecipientsDoc extends Doc {
-  employees: Array<{ id: string; incomingSupportRequests: boolean; assignedChatActivity: boolean }>;
+  /** `role` as their last PersonalSettingsChanged recorded it (null: recorded before roles were). */
+  employees: Array<{ id: string; incomingSupportRequests: boolean; assignedChatActivity: boolean; role?: EmployeeRole | null }>;
 }
 interface TicketDoc extends Doc {
   propertyId: string;
@@ -64,11 +70,17 @@ const ALERT_NAMESPACE = '6f1f3c2a-7f55-4b8e-9a51-2d0e0d7b8a10';
 export const alertId = (eventId: string, employeeId: string) => uuidv5(`${eventId}:${employeeId}`, ALERT_NAMESPACE);
 
 /** The events this projection may raise alerts for; the push notifier reads the alerts of exactly these. */
-export const ALERTING_EVENT_TYPES: ReadonlySet<string> = new Set(['TicketOpened', 'GuestMessagePosted']);
+export const ALERTING_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'TicketOpened',
+  'TicketReleased',
+  'TicketReassigned',
+  'GuestMessagePosted',
+  'TicketEscalated',
+]);
 
 export const alertsProjection: Projection = {
   name: 'alerts',
-  version: 2,
+  version: 4,
   collections: [ALERTS, ALERT_DECISIONS, RECIPIENTS, TICKETS],
   indexes: [
     { collection: ALERTS, fields: { propertyId: 1, employeeId: 1, seq: -1 } },
@@ -82,8 +94,11 @@ export const alertsProjection: Projection = {
     'ConversationStarted',
     'TicketOpened',
     'TicketTakenOver',
+    'TicketReleased',
+    'TicketReassigned',
     'TicketClosed',
     'GuestMessagePosted',
+    'TicketEscalated',
   ]),
   async apply(stored: StoredEvent, ctx: ProjectionContext) {
     const propertyId = stored.metadata.propertyId;
@@ -107,19 +122,32 @@ export const alertsProjection: Projection = {
         const ticket = await ctx.update<TicketDoc>(TICKETS, conversationId, (doc) =>
           doc && { ...doc, ticketId: event.data.ticketId, status: 'open', ownerId: null },
         );
-        const recipients = await ctx.get<RecipientsDoc>(RECIPIENTS, propertyId);
-        for (const employee of recipients?.employees ?? []) {
-          await decide(ctx, stored, {
-            kind: 'incoming_support_request',
-            employeeId: employee.id,
-            conversationId,
-            ticketId: event.data.ticketId,
-            suppressedBecause: employee.incomingSupportRequests ? null : 'toggle_off',
-            guestName: ticket?.guestName ?? 'A guest',
-            title: 'New support request',
-            body: `${ticket?.guestName ?? 'A guest'} asked to talk to a person`,
-          });
-        }
+        const guest = ticket?.guestName ?? 'A guest';
+        await alertIncomingSupportRequest(ctx, stored, conversationId, event.data.ticketId, guest, 'New support request', `${guest} asked to talk to a person`);
+        return;
+      }
+      case 'TicketReleased': {
+        // Back in the queue: activity alerts stop (no owner), incoming-request alerts go out again.
+        const ticket = await ctx.update<TicketDoc>(TICKETS, conversationId, (doc) => doc && { ...doc, status: 'open', ownerId: null });
+        const guest = ticket?.guestName ?? 'A guest';
+        await alertIncomingSupportRequest(ctx, stored, conversationId, event.data.ticketId, guest, 'Support request waiting again', `${guest} is waiting for a colleague again`);
+        return;
+      }
+      case 'TicketReassigned': {
+        const ticket = await ctx.update<TicketDoc>(TICKETS, conversationId, (doc) =>
+          doc && { ...doc, status: 'assigned', ownerId: event.data.employeeId },
+        );
+        const guest = ticket?.guestName ?? 'A guest';
+        await decide(ctx, stored, {
+          kind: 'ticket_assigned',
+          employeeId: event.data.employeeId,
+          conversationId,
+          ticketId: event.data.ticketId,
+          suppressedBecause: null,
+          guestName: guest,
+          title: 'A chat was assigned to you',
+          body: `${event.data.reassignedBy.name} gave you the chat with ${guest}`,
+        });
         return;
       }
       case 'TicketTakenOver':
@@ -161,11 +189,62 @@ export const alertsProjection: Projection = {
         }
         return;
       }
+      case 'TicketEscalated': {
+        // Admins known from their saved settings (their role is recorded there), and the owner.
+        const ticket = await ctx.get<TicketDoc>(TICKETS, conversationId);
+        const recipients = await ctx.get<RecipientsDoc>(RECIPIENTS, propertyId);
+        const admins = (recipients?.employees ?? []).filter((e) => e.role === 'admin').map((e) => e.id);
+        const owner = ticket?.status === 'assigned' ? ticket.ownerId : null;
+        const guest = ticket?.guestName ?? 'A guest';
+        const minutes = event.data.escalateAfterMinutes;
+        const [title, body] =
+          event.data.reason === 'open_unattended'
+            ? ['Unattended support request', `${guest} has waited ${minutes} min for a colleague to take over`]
+            : ['Guest waiting for an answer', `${guest} has waited ${minutes} min for an answer`];
+        for (const employeeId of new Set([...admins, ...(owner ? [owner] : [])])) {
+          await decide(ctx, stored, {
+            kind: 'escalation',
+            employeeId,
+            conversationId,
+            ticketId: event.data.ticketId,
+            suppressedBecause: null,
+            guestName: guest,
+            title,
+            body,
+          });
+        }
+        return;
+      }
       default:
         return;
     }
   },
 };
+
+/** A ticket waits in the queue (opened, or released): every known employee is considered, the toggle decides. */
+async function alertIncomingSupportRequest(
+  ctx: ProjectionContext,
+  stored: StoredEvent,
+  conversationId: string,
+  ticketId: string,
+  guestName: string,
+  title: string,
+  body: string,
+) {
+  const recipients = await ctx.get<RecipientsDoc>(RECIPIENTS, stored.metadata.propertyId);
+  for (const employee of recipients?.employees ?? []) {
+    await decide(ctx, stored, {
+      kind: 'incoming_support_request',
+      employeeId: employee.id,
+      conversationId,
+      ticketId,
+      suppressedBecause: employee.incomingSupportRequests ? null : 'toggle_off',
+      guestName,
+      title,
+      body,
+    });
+  }
+}
 
 async function applyEmployeeEvent(event: EmployeeEvent, propertyId: string, ctx: ProjectionContext) {
   if (event.type === 'AlertMarkedRead') {
@@ -184,6 +263,7 @@ async function applyEmployeeEvent(event: EmployeeEvent, propertyId: string, ctx:
           id: event.data.employeeId,
           incomingSupportRequests: event.data.incomingSupportRequests,
           assignedChatActivity: event.data.assignedChatActivity,
+          role: event.data.role ?? doc?.employees.find((e) => e.id === event.data.employeeId)?.role ?? null,
         },
       ],
     };

@@ -9,6 +9,7 @@ import type { EventStore, Position } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-models.js';
 import { CHANGE_FEED, EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
 import { alertsProjection } from './alerts.projection.js';
+import { employeeNamesProjection } from './employee-names.projection.js';
 import { inboxProjection } from './inbox.projection.js';
 import { LogConsumer } from '../processing/log-consumer.js';
 import { Projector } from '../processing/projector.js';
@@ -16,8 +17,14 @@ import { type Projection, physicalCollection } from './projection.js';
 import { pushSubscriptionsProjection } from './push-subscriptions.projection.js';
 import { settingsProjection } from './settings.projection.js';
 
-export const PROJECTIONS: readonly Projection[] = [inboxProjection, settingsProjection, alertsProjection, pushSubscriptionsProjection];
-export type ProjectionName = 'inbox' | 'settings' | 'alerts' | 'pushSubscriptions';
+export const PROJECTIONS: readonly Projection[] = [
+  inboxProjection,
+  settingsProjection,
+  alertsProjection,
+  pushSubscriptionsProjection,
+  employeeNamesProjection,
+];
+export type ProjectionName = 'inbox' | 'settings' | 'alerts' | 'pushSubscriptions' | 'employeeNames';
 
 const byName = (name: ProjectionName) => PROJECTIONS.find((p) => p.name === name)!;
 

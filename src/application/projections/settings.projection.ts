@@ -12,6 +12,8 @@ import type { Doc } from '../ports/read-models.js';
 import type { Projection, ProjectionContext } from './projection.js';
 
 export interface PropertySettingsDoc extends Doc, PropertySettings {
+  /** Absent on documents of properties that never changed it (null: off). */
+  escalateAfterMinutes?: number | null;
   updatedAt: string | null;
   updatedBy: string | null;
 }
@@ -27,10 +29,10 @@ export const personalSettingsId = (propertyId: string, employeeId: string) => `$
 
 export const settingsProjection: Projection = {
   name: 'settings',
-  version: 1,
+  version: 2,
   collections: [PROPERTY_SETTINGS, PERSONAL_SETTINGS],
   indexes: [{ collection: PERSONAL_SETTINGS, fields: { propertyId: 1 } }],
-  handles: new Set(['LiveChatSettingsChanged', 'PushNotificationsSwitched', 'PersonalSettingsChanged']),
+  handles: new Set(['LiveChatSettingsChanged', 'PushNotificationsSwitched', 'EscalationSettingsChanged', 'PersonalSettingsChanged']),
   async apply(stored: StoredEvent, ctx: ProjectionContext) {
     const propertyId = stored.metadata.propertyId;
     if (stored.type === 'PersonalSettingsChanged') {
@@ -51,12 +53,14 @@ export const settingsProjection: Projection = {
     const e = { type: stored.type, data: stored.data } as PropertySettingsEvent;
     await ctx.update<PropertySettingsDoc>(PROPERTY_SETTINGS, propertyId, (doc) => {
       const base = doc ?? { _id: propertyId, ...DEFAULT_PROPERTY_SETTINGS, updatedAt: null, updatedBy: null };
-      const next = { ...base, updatedAt: e.data.at, updatedBy: e.data.changedBy };
+      const next: Omit<PropertySettingsDoc, '_pos'> = { ...base, updatedAt: e.data.at, updatedBy: e.data.changedBy };
       if (e.type === 'LiveChatSettingsChanged') {
         next.requestSupportChat = e.data.requestSupportChat;
         next.chatMode = e.data.chatMode;
-      } else {
+      } else if (e.type === 'PushNotificationsSwitched') {
         next.pushNotificationsEnabled = e.data.enabled;
+      } else {
+        next.escalateAfterMinutes = e.data.escalateAfterMinutes;
       }
       return next;
     });

@@ -5,6 +5,9 @@ import { DomainError } from '../../domain/errors.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
 
+/** The events that move a ticket; each carries who moved it (data, and the actor in metadata). */
+const TICKET_MOVES: ReadonlySet<string> = new Set(['TicketOpened', 'TicketTakenOver', 'TicketReleased', 'TicketReassigned', 'TicketClosed']);
+
 export function historyEntry(e: StoredEvent) {
   return {
     position: e.position.toString(),
@@ -33,6 +36,7 @@ export class HistoryQueries {
     const events = (await this.events(propertyId, conversationId)).filter((e) => e.recordedAt.getTime() <= at.getTime());
     const state = events.reduce<ConversationState>((s, e) => evolve(s, { type: e.type, data: e.data } as ConversationEvent), null);
     const last = events[events.length - 1];
+    const lastMove = events.filter((e) => TICKET_MOVES.has(e.type)).at(-1);
     return {
       conversationId,
       at: at.toISOString(),
@@ -43,6 +47,8 @@ export class HistoryQueries {
           : { id: state.id, guestName: state.guestName, startedAt: state.startedAt, ticket: state.ticket },
       eventsApplied: events.length,
       lastEvent: last ? historyEntry(last) : null,
+      /** Who last moved the ticket (opened, took over, released, reassigned, closed) as of `at`. */
+      lastTicketEvent: lastMove ? historyEntry(lastMove) : null,
     };
   }
 }

@@ -3,9 +3,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../domain/errors.js';
 import type { Filter, ReadModelStore } from '../ports/read-models.js';
 import { READ_MODELS } from '../ports/tokens.js';
-import { type ConversationDoc, type MessageDoc, messageView } from '../projections/inbox.projection.js';
+import {
+  CHAT_MODES,
+  type ChatModeDoc,
+  type ConversationDoc,
+  type MessageDoc,
+  chatModeOf,
+  messageView,
+} from '../projections/inbox.projection.js';
 import { ProjectionsService } from '../projections/projections.service.js';
-import { conversationSnapshot, employeeConversationView, guestConversationView } from '../views.js';
+import type { Viewer } from '../../domain/badges.js';
+import { conversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../views.js';
 
 export type InboxFilter = 'open' | 'assigned' | 'mine' | 'closed' | 'all';
 const MESSAGE_LIMIT = 500;
@@ -24,15 +32,21 @@ export class InboxQueries {
     return this.projections.collection('inbox', 'messages');
   }
 
-  async list(propertyId: string, viewerId: string, status: InboxFilter, limit: number, cursor: number | null) {
+  /** The property's chat mode as the inbox applied it: `aiActive` is computed from it at read time. */
+  private async chatMode(propertyId: string) {
+    return chatModeOf(await this.store.get<ChatModeDoc>(this.projections.collection('inbox', CHAT_MODES), propertyId));
+  }
+
+  async list(propertyId: string, viewer: Viewer, status: InboxFilter, limit: number, cursor: number | null) {
     const filter: Filter = { propertyId };
-    if (status === 'mine') Object.assign(filter, { status: 'assigned', ownerId: viewerId });
+    if (status === 'mine') Object.assign(filter, { status: 'assigned', ownerId: viewer.id });
     else if (status !== 'all') filter.status = status;
     if (cursor !== null) filter.activitySeq = { $lt: cursor };
     const docs = await this.store.find<ConversationDoc>(this.conversations, filter, { sort: { activitySeq: -1 }, limit: limit + 1 });
     const page = docs.slice(0, limit);
+    const chatMode = await this.chatMode(propertyId);
     return {
-      items: page.map((d) => employeeConversationView(conversationSnapshot(d), viewerId)),
+      items: page.map((d) => employeeConversationView(conversationSnapshot(d, chatMode), viewer)),
       nextCursor: docs.length > limit ? String(page[page.length - 1]!.activitySeq) : null,
     };
   }
@@ -49,13 +63,19 @@ export class InboxQueries {
     return docs.map(messageView);
   }
 
-  async forEmployee(propertyId: string, viewerId: string, conversationId: string) {
+  async forEmployee(propertyId: string, viewer: Viewer, conversationId: string) {
     const doc = await this.conversationDoc(propertyId, conversationId);
-    return { ...employeeConversationView(conversationSnapshot(doc), viewerId), messages: await this.messagesOf(conversationId) };
+    const snapshot = conversationSnapshot(doc, await this.chatMode(propertyId));
+    return { ...employeeConversationView(snapshot, viewer), messages: await this.messagesOf(conversationId) };
   }
 
   async forGuest(propertyId: string, conversationId: string) {
+    return { ...(await this.guestSummary(propertyId, conversationId)), messages: (await this.messagesOf(conversationId)).map(guestMessageView) };
+  }
+
+  /** The guest view without the messages (a guest command's answer). */
+  async guestSummary(propertyId: string, conversationId: string) {
     const doc = await this.conversationDoc(propertyId, conversationId);
-    return { ...guestConversationView(conversationSnapshot(doc)), messages: await this.messagesOf(conversationId) };
+    return guestConversationView(conversationSnapshot(doc, await this.chatMode(propertyId)));
   }
 }

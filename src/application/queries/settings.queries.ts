@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_PERSONAL_SETTINGS, DEFAULT_PROPERTY_SETTINGS } from '../../domain/settings.js';
+import { DEFAULT_ESCALATION_SETTINGS, DEFAULT_PERSONAL_SETTINGS, DEFAULT_PROPERTY_SETTINGS } from '../../domain/settings.js';
 import type { ReadModelStore } from '../ports/read-models.js';
 import { READ_MODELS } from '../ports/tokens.js';
 import { ProjectionsService } from '../projections/projections.service.js';
@@ -24,6 +24,7 @@ export class SettingsQueries {
       requestSupportChat: doc?.requestSupportChat ?? DEFAULT_PROPERTY_SETTINGS.requestSupportChat,
       chatMode: doc?.chatMode ?? DEFAULT_PROPERTY_SETTINGS.chatMode,
       pushNotificationsEnabled: doc?.pushNotificationsEnabled ?? DEFAULT_PROPERTY_SETTINGS.pushNotificationsEnabled,
+      escalateAfterMinutes: doc?.escalateAfterMinutes ?? DEFAULT_ESCALATION_SETTINGS.escalateAfterMinutes,
       updatedAt: doc?.updatedAt ?? null,
       updatedBy: doc?.updatedBy ?? null,
       position: doc?._pos.toString() ?? null,

@@ -5,6 +5,7 @@ import { PostGuestMessage } from '../../../application/commands/post-guest-messa
 import { RequestSupport } from '../../../application/commands/request-support.js';
 import { StartConversation } from '../../../application/commands/start-conversation.js';
 import { ProjectionsService } from '../../../application/projections/projections.service.js';
+import { GuestMessageQueries } from '../../../application/queries/guest-message.queries.js';
 import { InboxQueries } from '../../../application/queries/inbox.queries.js';
 import { Audience, CurrentPrincipal, Public, StreamRoute } from '../auth/auth.guard.js';
 import type { GuestPrincipal } from '../auth/principal.js';
@@ -29,6 +30,7 @@ export class GuestController {
     private readonly projections: ProjectionsService,
     private readonly tokens: TokenService,
     private readonly sse: SseService,
+    private readonly guestMessages: GuestMessageQueries,
   ) {}
 
   @Post()
@@ -47,10 +49,10 @@ export class GuestController {
     ownConversation(guest, id);
     const result = await this.commands.execute(new PostGuestMessage(id, guest.propertyId, body.text, commandId(req, guest, `message:${id}`), now()));
     const posted = result.events.find((e) => e.type === 'GuestMessagePosted');
-    return {
-      message: posted?.type === 'GuestMessagePosted' ? { id: posted.data.messageId, text: posted.data.text, at: posted.data.at } : null,
-      position: result.position?.toString() ?? null,
-    };
+    const message = posted?.type === 'GuestMessagePosted' ? { id: posted.data.messageId, text: posted.data.text, at: posted.data.at } : null;
+    // The conversation after the message: waits (bounded) for AVA's outcome, see GuestMessageQueries.
+    const after = await this.guestMessages.afterMessage(guest.propertyId, message?.id ?? '', result);
+    return { message, position: result.position?.toString() ?? null, ...after };
   }
 
   @Post(':id/support-requests')

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Put, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyRequest } from 'fastify';
+import { ChangeEscalationSettings } from '../../../application/commands/change-escalation-settings.js';
 import { ChangeLiveChatSettings, SwitchPushNotifications } from '../../../application/commands/change-property-settings.js';
 import { ChangePersonalSettings } from '../../../application/commands/employee-commands.js';
 import { ProjectionsService } from '../../../application/projections/projections.service.js';
@@ -8,8 +9,9 @@ import { SettingsQueries } from '../../../application/queries/settings.queries.j
 import { AdminOnly, Audience, CurrentPrincipal } from '../auth/auth.guard.js';
 import type { EmployeePrincipal } from '../auth/principal.js';
 import { commandId, now } from '../command-context.js';
-import { LiveChatSettingsBody, PersonalSettingsBody, PushNotificationsBody } from '../dto/bodies.js';
+import { EscalationSettingsBody, LiveChatSettingsBody, PersonalSettingsBody, PushNotificationsBody } from '../dto/bodies.js';
 import { ReadQuery, toPosition } from '../dto/queries.js';
+import { requireSomeSetting } from '../dto/settings-update.js';
 
 @Controller('v1')
 @Audience('employee')
@@ -30,6 +32,7 @@ export class SettingsController {
   @Put('settings/live-chat')
   @AdminOnly()
   async changeLiveChat(@CurrentPrincipal() me: EmployeePrincipal, @Body() body: LiveChatSettingsBody, @Req() req: FastifyRequest) {
+    requireSomeSetting(body, ['requestSupportChat', 'chatMode']);
     const r = await this.commands.execute(
       new ChangeLiveChatSettings(
         me.propertyId,
@@ -58,6 +61,22 @@ export class SettingsController {
     return { pushNotificationsEnabled: r.settings.pushNotificationsEnabled, position: r.position?.toString() ?? null };
   }
 
+  @Get('settings/escalation')
+  async escalation(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ReadQuery) {
+    await this.projections.waitFor(toPosition(q.minPosition));
+    const s = await this.settings.property(me.propertyId);
+    return { escalateAfterMinutes: s.escalateAfterMinutes, updatedAt: s.updatedAt, updatedBy: s.updatedBy };
+  }
+
+  @Put('settings/escalation')
+  @AdminOnly()
+  async changeEscalation(@CurrentPrincipal() me: EmployeePrincipal, @Body() body: EscalationSettingsBody, @Req() req: FastifyRequest) {
+    const r = await this.commands.execute(
+      new ChangeEscalationSettings(me.propertyId, me.id, body.escalateAfterMinutes, commandId(req, me, 'escalation-settings'), now()),
+    );
+    return { escalateAfterMinutes: r.escalateAfterMinutes, updatedAt: r.updatedAt, updatedBy: r.updatedBy, position: r.position?.toString() ?? null };
+  }
+
   @Get('me/settings')
   async mine(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ReadQuery) {
     await this.projections.waitFor(toPosition(q.minPosition));
@@ -67,8 +86,14 @@ export class SettingsController {
 
   @Put('me/settings')
   async changeMine(@CurrentPrincipal() me: EmployeePrincipal, @Body() body: PersonalSettingsBody, @Req() req: FastifyRequest) {
+    const { incomingSupportRequests, assignedChatActivity, closureMessage } = requireSomeSetting(body, [
+      'incomingSupportRequests',
+      'assignedChatActivity',
+      'closureMessage',
+    ]);
+    const change = { incomingSupportRequests, assignedChatActivity, closureMessage }; // read-only updatedAt ignored
     const r = await this.commands.execute(
-      new ChangePersonalSettings(me.propertyId, me.id, body, commandId(req, me, 'personal-settings'), now()),
+      new ChangePersonalSettings(me.propertyId, me.id, change, commandId(req, me, 'personal-settings'), now(), me.role),
     );
     return { ...r.settings, position: r.position?.toString() ?? null };
   }

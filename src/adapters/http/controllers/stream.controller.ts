@@ -17,7 +17,7 @@ export class StreamController {
   @StreamRoute()
   @Audience('employee')
   async stream(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: StreamQuery, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.sse.open(req, reply, { kind: 'employee', propertyId: me.propertyId, employeeId: me.id }, q.lastEventId);
+    await this.sse.open(req, reply, { kind: 'employee', propertyId: me.propertyId, employeeId: me.id, role: me.role }, q.lastEventId);
   }
 
   /** EventSource cannot send headers: trade the bearer token for a short-lived one for `?access_token=`. */

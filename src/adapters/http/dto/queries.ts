@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { InboxFilter } from '../../../application/queries/inbox.queries.js';
 
 const POSITION = /^\d{1,19}$/;
@@ -54,7 +54,8 @@ export class StreamQuery {
   @IsOptional()
   access_token?: string;
 
-  @IsOptional() @Matches(/^\d{1,19}-\d{1,9}$/, { message: 'lastEventId must be an id from this stream' })
+  /** Not validated here: an id the stream cannot resume from (malformed too) gets a `reset` event, like the header. */
+  @IsOptional() @IsString()
   lastEventId?: string;
 }
 

@@ -2,19 +2,23 @@
  * Server-Sent Events (SPEC §3). Ids are change-feed ids (log positions), payloads are state
  * for the viewer. Resume: subscribe to live entries first, then replay everything after
  * Last-Event-ID from the feed, then drain the live buffer skipping ids already sent — no
- * loss, no duplicates. An id the feed no longer holds gets an explicit `reset` event.
+ * loss, no duplicates. An id the feed cannot resume from — no longer held, not an id, or
+ * beyond the feed's last id (another or a reset store) — gets an explicit `reset` event, then
+ * the stream starts fresh (`ready`).
  *
  * Written by hand on the raw response rather than Nest's @Sse(): @Sse numbers events per
  * connection (meaningless for Last-Event-ID) and offers no control over buffering.
  */
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ChangeEntry, type ChangeFeed, compareChangeIds } from '../../../application/ports/change-feed.js';
+import { type ChangeEntry, type ChangeFeed, compareChangeIds, parseChangeId } from '../../../application/ports/change-feed.js';
 import { CHANGE_FEED } from '../../../application/ports/tokens.js';
-import { type ConversationSnapshot, employeeConversationView, guestConversationView } from '../../../application/views.js';
+import { type ConversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../../../application/views.js';
+import type { EmployeeRole } from '../../../domain/conversation.js';
 
 export type Audience =
-  | { kind: 'employee'; propertyId: string; employeeId: string }
+  /** The role too: an employee's actions (close, release, reassign) depend on it. */
+  | { kind: 'employee'; propertyId: string; employeeId: string; role: EmployeeRole }
   | { kind: 'guest'; propertyId: string; conversationId: string };
 
 export const SSE_OPTIONS = Symbol('SseOptions');
@@ -25,6 +29,9 @@ export interface SseOptions {
 }
 
 const REPLAY_PAGE = 500;
+
+/** Why a `reset` event was sent: the Last-Event-ID is older than the feed holds, not an id, or newer than the feed. */
+export type ResetReason = 'last_event_id_too_old' | 'last_event_id_malformed' | 'last_event_id_ahead';
 
 @Injectable()
 export class SseService implements OnApplicationShutdown {
@@ -85,15 +92,29 @@ export class SseService implements OnApplicationShutdown {
     this.open_.add(close);
     res.on('close', close);
 
+    // A fresh stream starts now; its first id lets the client resume from here. An id we
+    // cannot resume from is never silence (SPEC §3): `reset` first, then the same fresh start.
+    const ready = async (reset?: ResetReason) => {
+      lastSent = await this.feed.lastId();
+      if (reset) write(`id: ${lastSent}\nevent: reset\ndata: ${JSON.stringify({ reason: reset, refetch: true })}\n\n`);
+      write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+    };
+
     try {
       write('retry: 2000\n\n');
-      if (requested && /^\d{1,19}-\d{1,9}$/.test(requested)) {
+      if (requested === undefined || requested === '') {
+        await ready();
+      } else if (parseChangeId(requested) === null) {
+        await ready('last_event_id_malformed');
+      } else if (compareChangeIds(requested, await this.feed.lastId()) > 0) {
+        // Beyond anything this feed handed out (another or a reset store): replaying would wait forever.
+        await ready('last_event_id_ahead');
+      } else {
         lastSent = requested;
         for (;;) {
           const page = await this.feed.readAfter(lastSent, REPLAY_PAGE);
           if (page.tooOld) {
-            lastSent = await this.feed.lastId();
-            write(`id: ${lastSent}\nevent: reset\ndata: ${JSON.stringify({ reason: 'last_event_id_too_old', refetch: true })}\n\n`);
+            await ready('last_event_id_too_old');
             break;
           }
           const visible = page.entries.filter((e) => visibleTo(e, audience));
@@ -102,10 +123,6 @@ export class SseService implements OnApplicationShutdown {
           const newest = page.entries[page.entries.length - 1]!.id;
           if (compareChangeIds(newest, lastSent) > 0) lastSent = newest;
         }
-      } else {
-        // A fresh stream starts now; its first id lets the client resume from here.
-        lastSent = await this.feed.lastId();
-        write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
       }
     } catch (error) {
       close();
@@ -129,11 +146,22 @@ function visibleTo(entry: ChangeEntry, audience: Audience): boolean {
 
 function viewFor(entry: ChangeEntry, audience: Audience): unknown {
   if (!visibleTo(entry, audience)) return null;
+  if (audience.kind === 'guest') return guestViewFor(entry);
   if (entry.type === 'conversation.updated') {
     const snapshot = entry.data.conversation as ConversationSnapshot;
-    return {
-      conversation: audience.kind === 'employee' ? employeeConversationView(snapshot, audience.employeeId) : guestConversationView(snapshot),
-    };
+    return { conversation: employeeConversationView(snapshot, { id: audience.employeeId, role: audience.role }) };
   }
   return entry.data;
+}
+
+/** Guests get only what has a guest view (no employee ids, SPEC §2); any other entry type is not sent. */
+function guestViewFor(entry: ChangeEntry): unknown {
+  switch (entry.type) {
+    case 'conversation.updated':
+      return { conversation: guestConversationView(entry.data.conversation as ConversationSnapshot) };
+    case 'message.created':
+      return { message: guestMessageView(entry.data.message as Parameters<typeof guestMessageView>[0]) };
+    default:
+      return null;
+  }
 }

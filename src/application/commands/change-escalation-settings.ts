@@ -1,0 +1,56 @@
+/** The property's escalation setting (admin only; the HTTP layer enforces the role). */
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import {
+  DEFAULT_ESCALATION_SETTINGS,
+  type EscalationSettings,
+  type PropertySettingsEvent,
+  decideEscalationSettings,
+  evolveEscalationSettings,
+  propertySettingsStream,
+} from '../../domain/settings.js';
+import type { EventStore, Position } from '../ports/event-store.js';
+import { EVENT_STORE } from '../ports/tokens.js';
+import { runDecision } from './run-decision.js';
+
+export interface EscalationSettingsResult extends EscalationSettings {
+  /** The last change of any property setting (as GET answers it), null before the first. */
+  updatedAt: string | null;
+  updatedBy: string | null;
+  position: Position | null;
+}
+
+export class ChangeEscalationSettings extends Command<EscalationSettingsResult> {
+  constructor(
+    readonly propertyId: string,
+    readonly adminId: string,
+    readonly escalateAfterMinutes: number | null,
+    readonly commandId: string,
+    readonly at: string,
+  ) {
+    super();
+  }
+}
+
+type State = EscalationSettings & { updatedAt: string | null; updatedBy: string | null };
+
+@CommandHandler(ChangeEscalationSettings)
+export class ChangeEscalationSettingsHandler implements ICommandHandler<ChangeEscalationSettings> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute(cmd: ChangeEscalationSettings): Promise<EscalationSettingsResult> {
+    const result = await runDecision<State, PropertySettingsEvent>(this.store, {
+      streamId: propertySettingsStream(cmd.propertyId),
+      initial: { ...DEFAULT_ESCALATION_SETTINGS, updatedAt: null, updatedBy: null },
+      evolve: (state, event) => ({
+        ...evolveEscalationSettings(state, event),
+        updatedAt: event.data.at,
+        updatedBy: event.data.changedBy,
+      }),
+      decide: (state) => decideEscalationSettings(state, cmd.escalateAfterMinutes, cmd.adminId, cmd.at),
+      metadata: { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.adminId } },
+    });
+    const { escalateAfterMinutes, updatedAt, updatedBy } = result.state;
+    return { escalateAfterMinutes, updatedAt, updatedBy, position: result.position };
+  }
+}
