@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 /**
  * Operator commands (`live-chat-tickets <command>`, bin in package.json). One program, one
- * `program.command(...)` registration per command; imports stay light so commands start fast.
+ * `program.command(...)` registration per command; the work runs on the core module only
+ * (src/cli/context.ts): the same commands and queries as the service, no HTTP, no consumers.
  */
 import { Command } from 'commander';
 import { generateVapidKeys } from './adapters/web-push/vapid.js';
+import { CliError } from './cli/context.js';
+import { devToken, seed } from './cli/demo.js';
+import { exportLog, history } from './cli/history.js';
 
-const program = new Command('live-chat-tickets').description('live-chat-tickets operator commands');
+const program = new Command('live-chat-tickets').description('live-chat-tickets operator commands (configured by the same environment as the service)');
 
 program
   .command('vapid-keys')
@@ -18,4 +22,39 @@ program
     else console.log(`VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}`);
   });
 
-await program.parseAsync(process.argv);
+program
+  .command('history')
+  .description("a conversation's events in order (JSON), or its state as of a time")
+  .argument('<conversationId>')
+  .option('--at <time>', 'RFC 3339 time: the state as it was then')
+  .option('--ndjson', 'one JSON line per event')
+  .action(history);
+
+program
+  .command('export')
+  .description('every event of the log, in order, as NDJSON (progress on stderr)')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .option('--batch <n>', 'events read per batch', '1000')
+  .action(exportLog);
+
+program
+  .command('dev-token')
+  .description('a bearer token for a demo employee (embedded demo only; refused when AUTH_JWT_SECRET is set)')
+  .argument('<employeeId>')
+  .requiredOption('--property <id>', 'property id', 'hotel-aurora')
+  .requiredOption('--role <role>', 'agent or admin', 'agent')
+  .option('--name <name>', 'display name (default: the id)')
+  .option('--ttl <ttl>', 'lifetime, e.g. 30m, 12h', '12h')
+  .action(devToken);
+
+program.command('seed-demo').description('seed the demo hotel into an empty embedded demo store').action(seed);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CliError) {
+    console.error(`live-chat-tickets: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+}

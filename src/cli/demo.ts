@@ -1,0 +1,37 @@
+/** Demo-only commands: a token for a demo employee, and the demo's seed data. Refused outside the demo. */
+import { CommandBus } from '@nestjs/cqrs';
+import { TokenService } from '../adapters/http/auth/token.service.js';
+import type { Config } from '../config.js';
+import { seedDemo } from '../demo/seed.js';
+import { CliError, cliConfig, withCore } from './context.js';
+
+/** The demo is the embedded store without AUTH_JWT_SECRET: its secret lives in DATA_DIR. */
+function requireDemo(config: Config, what: string): void {
+  if (!config.demo) {
+    throw new CliError(`${what} works only in the embedded demo (no AUTH_JWT_SECRET and no store URL); tokens come from your identity provider`);
+  }
+}
+
+export async function devToken(employeeId: string, options: { property: string; role: string; name?: string; ttl: string }): Promise<void> {
+  const config = cliConfig();
+  requireDemo(config, 'dev-token');
+  if (options.role !== 'agent' && options.role !== 'admin') throw new CliError(`--role must be agent or admin (got "${options.role}")`);
+  if (!/^\d+[smh]$/.test(options.ttl)) throw new CliError(`--ttl must be like 30m or 12h (got "${options.ttl}")`);
+  const token = await new TokenService(config.jwtSecret).employeeToken(
+    { id: employeeId, propertyId: options.property, role: options.role, name: options.name ?? employeeId },
+    options.ttl,
+  );
+  console.log(token);
+}
+
+export async function seed(): Promise<void> {
+  requireDemo(cliConfig(), 'seed-demo');
+  await withCore(async ({ adapters, app }) => {
+    if ((await adapters.eventStore.headPosition()) !== null) {
+      console.log('the store already has events: nothing seeded (seed-demo only seeds an empty demo store)');
+      return;
+    }
+    const conversationId = await seedDemo(app.get(CommandBus));
+    console.log(`seeded the demo hotel (conversation ${conversationId})`);
+  });
+}
