@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { generateVapidKeys } from './adapters/web-push/vapid.js';
 import { CliError } from './cli/context.js';
 import { devToken, seed } from './cli/demo.js';
+import { diagnostics } from './cli/diagnostics.js';
 import { exportLog, history } from './cli/history.js';
 
 const program = new Command('live-chat-tickets').description('live-chat-tickets operator commands (configured by the same environment as the service)');
@@ -46,6 +47,16 @@ program
   .option('--name <name>', 'display name (default: the id)')
   .option('--ttl <ttl>', 'lifetime, e.g. 30m, 12h', '12h')
   .action(devToken);
+
+program
+  .command('diagnostics')
+  .description("the help page's troubleshooting checks for an employee about a conversation")
+  .argument('<conversationId>')
+  .requiredOption('--employee <id>', 'the employee who asks')
+  .option('--role <role>', 'agent or admin', 'agent')
+  .option('--name <name>', 'their display name')
+  .option('--json', 'the answer as JSON (as GET /v1/diagnostics)')
+  .action(diagnostics);
 
 program.command('seed-demo').description('seed the demo hotel into an empty embedded demo store').action(seed);
 

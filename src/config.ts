@@ -29,7 +29,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** TEST ONLY: a file holding the ISO time the service's clock reads (adapters/clock/file-clock.ts); null = system clock. */
   testClockFile: string | null;
+  /** Pino level of the JSON logs on stdout (LOG_LEVEL); `silent` logs nothing. */
+  logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -112,7 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: intVar(env, 'SSE_HEARTBEAT_MS', 15000, 100, 15000),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 32 * 1024, 1024, 1024 * 1024),
     testClockFile: testClockFile(env),
+    logLevel: logLevel(env),
   };
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.LOG_LEVEL;
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+  return raw as LogLevel;
 }
 
 function testClockFile(env: NodeJS.ProcessEnv): string | null {

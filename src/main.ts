@@ -19,11 +19,11 @@ async function main() {
     }
     throw error;
   }
-  const { app, adapters } = await createApp(config);
+  const { app, adapters, logger } = await createApp(config);
   const empty = (await adapters.eventStore.headPosition()) === null;
   await app.listen({ port: config.port, host: config.host });
   const base = `http://localhost:${config.port}`;
-  console.log(`live-chat-tickets listening on ${base} (${adapters.describe}; roles: ${config.roles.join(', ')})`);
+  logger.info({ roles: config.roles, stores: adapters.describe }, `live-chat-tickets listening on ${base} (${adapters.describe}; roles: ${config.roles.join(', ')})`);
   if (config.demo) await printDemo(app.get(CommandBus), app.get(TokenService), base, empty);
 }
 

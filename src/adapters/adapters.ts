@@ -29,6 +29,14 @@ import { MongoReadModelStore } from './mongo/mongo-read-model-store.js';
 import { RedisChangeFeed } from './redis/redis-change-feed.js';
 import { RedisIdempotencyStore } from './redis/redis-idempotency-store.js';
 import { UnavailablePushSender, WebPushSender } from './web-push/web-push-sender.js';
+import { MeteredEventStore } from './observability/metered-event-store.js';
+import { Metrics } from './observability/metrics.js';
+
+/** A cheap real round-trip to one configured store, for `/health/ready`. */
+export interface StoreProbe {
+  name: string;
+  check(): Promise<Record<string, unknown> | void>;
+}
 
 export interface Adapters {
   eventStore: EventStore;
@@ -43,6 +51,10 @@ export interface Adapters {
   pushSender: PushSender;
   /** What "now" is: the system clock, or (tests only, LCT_TEST_CLOCK_FILE) a file's time. */
   clock: Clock;
+  /** This process's Prometheus registry and metrics. */
+  metrics: Metrics;
+  /** One probe per configured store (event store, read models, leases; Redis when configured). */
+  probes: StoreProbe[];
   describe: string;
   close(): Promise<void>;
 }
@@ -50,10 +62,12 @@ export interface Adapters {
 export async function connectAdapters(config: Config): Promise<Adapters> {
   mkdirSync(config.dataDir, { recursive: true });
   const opened: Array<{ close(): Promise<void> }> = [];
+  const metrics = new Metrics();
   try {
-    const eventStore: EventStore = config.eventStoreUrl
-      ? await EsdbEventStore.connect(config.eventStoreUrl)
-      : new SqliteEventStore(join(config.dataDir, 'events.db'));
+    const eventStore: EventStore = new MeteredEventStore(
+      config.eventStoreUrl ? await EsdbEventStore.connect(config.eventStoreUrl) : new SqliteEventStore(join(config.dataDir, 'events.db')),
+      metrics,
+    );
     opened.push(eventStore);
     const readModels: ReadModelStore = config.mongoUrl
       ? await MongoReadModelStore.connect(config.mongoUrl)
@@ -65,14 +79,19 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
     opened.push(leases);
     // The in-process feed starts where the log is now: older Last-Event-IDs get a reset.
     const head = await eventStore.headPosition();
-    const changeFeed: ChangeFeed = config.redisUrl
-      ? await RedisChangeFeed.connect(config.redisUrl)
-      : new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
+    const redisFeed = config.redisUrl ? await RedisChangeFeed.connect(config.redisUrl) : null;
+    const changeFeed: ChangeFeed = redisFeed ?? new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
     opened.push(changeFeed);
-    const idempotency: IdempotencyStore = config.redisUrl
-      ? await RedisIdempotencyStore.connect(config.redisUrl)
-      : new InProcessIdempotencyStore();
+    const redisIdempotency = config.redisUrl ? await RedisIdempotencyStore.connect(config.redisUrl) : null;
+    const idempotency: IdempotencyStore = redisIdempotency ?? new InProcessIdempotencyStore();
     opened.push(idempotency);
+    const probes: StoreProbe[] = [
+      { name: 'eventStore', check: async () => ({ head: (await eventStore.headPosition())?.toString() ?? null }) },
+      { name: 'readModels', check: async () => void (await readModels.checkpoint('health-probe')) },
+      { name: 'leases', check: async () => void (await leases.holder('projector')) },
+      ...(redisFeed ? [{ name: 'changeFeed', check: () => redisFeed.ping() }] : []),
+      ...(redisIdempotency ? [{ name: 'idempotency', check: () => redisIdempotency.ping() }] : []),
+    ];
     const aiResponder: AiResponder = config.aiResponderUrl ? new HttpAiResponder(config.aiResponderUrl) : new BuiltinAiResponder();
     const pushSender: PushSender = config.vapid ? new WebPushSender(config.vapid) : new UnavailablePushSender();
     const clock: Clock = config.testClockFile ? new FileClock(config.testClockFile) : new SystemClock();
@@ -93,6 +112,8 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       leases,
       pushSender,
       clock,
+      metrics,
+      probes,
       describe,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();

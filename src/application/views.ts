@@ -8,7 +8,7 @@ import type { ChatMode } from '../domain/settings.js';
 import { guestSafeName } from '../domain/guest-notices.js';
 import type { ConversationDoc, messageView } from './projections/inbox.projection.js';
 
-export type ConversationSnapshot = Omit<ConversationDoc, '_id' | '_pos' | 'status' | 'ownerId' | 'activitySeq'> & {
+export type ConversationSnapshot = Omit<ConversationDoc, '_id' | '_pos' | 'status' | 'ownerId' | 'activitySeq' | 'guestNameKey'> & {
   id: string;
   /** Will AVA answer the guest's next message? The domain's rule, under the property's chat mode. */
   aiActive: boolean;
@@ -16,7 +16,7 @@ export type ConversationSnapshot = Omit<ConversationDoc, '_id' | '_pos' | 'statu
 };
 
 export function conversationSnapshot(doc: ConversationDoc, chatMode: ChatMode): ConversationSnapshot {
-  const { _id, _pos, status: _status, ownerId: _ownerId, activitySeq: _seq, ...rest } = doc;
+  const { _id, _pos, status: _status, ownerId: _ownerId, activitySeq: _seq, guestNameKey: _key, ...rest } = doc;
   return { id: _id, ...rest, aiActive: aiMayAnswer(doc, chatMode), position: _pos.toString() };
 }
 

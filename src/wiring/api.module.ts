@@ -5,8 +5,11 @@ import { AuthGuard } from '../adapters/http/auth/auth.guard.js';
 import { TokenService } from '../adapters/http/auth/token.service.js';
 import { AlertsController } from '../adapters/http/controllers/alerts.controller.js';
 import { ConversationsController } from '../adapters/http/controllers/conversations.controller.js';
+import { DiagnosticsController, SupportBundleController } from '../adapters/http/controllers/diagnostics.controller.js';
 import { GuestController } from '../adapters/http/controllers/guest.controller.js';
 import { OpsController } from '../adapters/http/controllers/ops.controller.js';
+import { ProjectionsController } from '../adapters/http/controllers/projections.controller.js';
+import { OpsReportsController } from '../adapters/http/controllers/ops-reports.controller.js';
 import { PushController } from '../adapters/http/controllers/push.controller.js';
 import { PushSubscriptionsController } from '../adapters/http/controllers/push-subscriptions.controller.js';
 import { SettingsController } from '../adapters/http/controllers/settings.controller.js';
@@ -25,6 +28,10 @@ export class ApiModule {
         SettingsController,
         AlertsController,
         OpsController,
+        ProjectionsController,
+        DiagnosticsController,
+        SupportBundleController,
+        OpsReportsController,
         StreamController,
         PushController,
         PushSubscriptionsController,

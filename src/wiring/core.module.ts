@@ -20,10 +20,13 @@ import { RequestSupportHandler } from '../application/commands/request-support.j
 import { StartConversationHandler } from '../application/commands/start-conversation.js';
 import { SendTestPushHandler } from '../application/commands/send-test-push.js';
 import { TakeOverHandler } from '../application/commands/take-over.js';
-import { AI_RESPONDER, CHANGE_FEED, CLOCK, CONFIG, EVENT_STORE, IDEMPOTENCY, LEASES, PUSH_SENDER, READ_MODELS } from '../application/ports/tokens.js';
+import { AI_RESPONDER, CHANGE_FEED, CLOCK, CONFIG, EVENT_STORE, IDEMPOTENCY, LEASES, METRICS, PUSH_SENDER, READ_MODELS } from '../application/ports/tokens.js';
 import { ProjectionsService } from '../application/projections/projections.service.js';
 import { AlertQueries } from '../application/queries/alert.queries.js';
+import { DiagnosticsQueries } from '../application/queries/diagnostics.queries.js';
+import { HandoffMetricsQueries } from '../application/queries/handoff-metrics.queries.js';
 import { HistoryQueries } from '../application/queries/history.queries.js';
+import { SettingsHistoryQueries } from '../application/queries/settings-history.queries.js';
 import { InboxQueries } from '../application/queries/inbox.queries.js';
 import { GuestMessageQueries } from '../application/queries/guest-message.queries.js';
 import { PushSubscriptionQueries } from '../application/queries/push-subscription.queries.js';
@@ -40,6 +43,7 @@ const ports = (config: Config, adapters: Adapters) => [
   { provide: LEASES, useValue: adapters.leases },
   { provide: PUSH_SENDER, useValue: adapters.pushSender },
   { provide: CLOCK, useValue: adapters.clock },
+  { provide: METRICS, useValue: adapters.metrics },
 ];
 
 const commandHandlers = [
@@ -64,7 +68,7 @@ const commandHandlers = [
   EscalateTicketHandler,
 ];
 
-const queries = [ProjectionsService, InboxQueries, GuestMessageQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries];
+const queries = [ProjectionsService, InboxQueries, GuestMessageQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries, HandoffMetricsQueries, SettingsHistoryQueries, DiagnosticsQueries];
 
 export class CoreModule {
   static forRoot(config: Config, adapters: Adapters): DynamicModule {

@@ -33,8 +33,9 @@ class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {}
 
   async onApplicationBootstrap() {
-    const consumers: Array<[string, LogConsumer]> = [];
-    if (this.config.roles.includes('projector')) consumers.push(['projector', this.projections.consumer]);
+    const consumers: Array<[string, Pick<LogConsumer, 'start' | 'stop'>]> = [];
+    // The projections' group and their rebuilds, together under the projector lease.
+    if (this.config.roles.includes('projector')) consumers.push(['projector', { start: () => this.projections.startAll(), stop: () => this.projections.stopAll() }]);
     if (this.config.roles.includes('worker')) {
       consumers.push(['ai-responder', new LogConsumer(this.ai, this.events, this.store)]);
       consumers.push(['push-notifier', new LogConsumer(this.push, this.events, this.store)]);

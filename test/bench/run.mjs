@@ -17,6 +17,12 @@
 //    subscriptions, concurrency 32, vs plain POSTs); pushes/s and service CPU per push when
 //    tickets fan out to 100 employees x 10 subscriptions; ack of the guest's support request
 //    -> push arrival at the proxy, idle and during the take-over -> reply -> close mix.
+// 7. Observability (BENCH_SKIP_OBS=1 skips it; BENCH_ONLY=observability runs only this phase, ~30 s):
+//    log cost per request (GET /health/live, LOG_LEVEL=info vs silent in the same run) and the
+//    cost of a /metrics scrape.
+// 8. Projection rebuild (BENCH_SKIP_REBUILD=1 skips it; BENCH_ONLY=rebuild runs only this phase,
+//    ~1.5 min; BENCH_REBUILD_EVENTS, default 1,000,000): rebuild throughput of the inbox as a
+//    ratio to a raw ordered scan of the same event store in the same run (rebuild.mjs).
 //
 // Loopback only, bounded loops, children always killed. Results: test/bench/results/latest.json.
 import autocannon from 'autocannon';
@@ -35,6 +41,8 @@ import { commitBatches } from './lib/commit-batches.mjs';
 import { openSse } from './lib/sse.mjs';
 import { dropDatabase, ensureServices, monitorProjector, pacedOpenLoop, prepareTicketsGently, startProcess, startRedis, stopServices, uniqueMongoUrl } from './lib/production.mjs';
 import { countBy, round, summarize, table } from './lib/stats.mjs';
+import { observabilityBench } from './lib/observability.mjs';
+import { rebuildBench, rebuildReportLines } from './lib/rebuild-phase.mjs';
 import { cpuDelta, machine, systemCpu } from './lib/sys.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -64,6 +72,13 @@ const CFG = {
   crossLowSec: env('BENCH_CROSS_LOW_S', 6),
   stallMs: 5000,
   skipPush: process.env.BENCH_SKIP_PUSH === '1',
+  // 7. Observability (BENCH_SKIP_OBS=1 skips it; BENCH_ONLY=observability runs only this phase):
+  //    log cost per request (logs on vs off, same run) and /metrics scrape cost; lib/observability.mjs.
+  skipObs: process.env.BENCH_SKIP_OBS === '1',
+  obsSec: env('BENCH_OBS_S', 4),
+  skipRebuild: process.env.BENCH_SKIP_REBUILD === '1',
+  rebuildEvents: env('BENCH_REBUILD_EVENTS', 1_000_000),
+  rebuildTimeoutSec: env('BENCH_REBUILD_TIMEOUT_S', 240),
   // BENCH_ONLY=push runs only the push phase (to check it quickly); empty: every phase.
   only: process.env.BENCH_ONLY ?? '',
   push: {
@@ -81,7 +96,7 @@ const CFG = {
     loadSec: env('BENCH_PUSH_LOAD_S', 6),
     probeStartAfterMs: 1000,
   },
-  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50, pushesPerSec: 500, pushIdleP99Ms: 100 },
+  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50, pushesPerSec: 500, pushIdleP99Ms: 100, rebuildVsRawScan: 0.25 },
 };
 
 const results = { startedAt: new Date().toISOString(), machine: machine(), config: CFG, baselines: {}, service: {}, lag: {}, probes: {}, problems: [] };
@@ -1311,6 +1326,9 @@ function report() {
     }
     if (PU.wallSeconds) out.push(`push phase wall time ${PU.wallSeconds}s`, '');
   }
+  out.push(...rebuildReportLines(results.rebuild, T.rebuildVsRawScan));
+  const RB = results.rebuild?.ratio !== undefined ? results.rebuild : null;
+  if (RB) verdict.rebuildVsRawScan = RB.ratio >= T.rebuildVsRawScan;
   out.push('## Ratios and targets', '```');
   out.push(
     table(
@@ -1337,6 +1355,7 @@ function report() {
             ]
           : []),
         ...(PU?.latencyIdle ? [[`push latency p99 idle (ms), ack -> push (${PU.latencyIdle.missing} missing)`, PU.latencyIdle.p99, `<= ${T.pushIdleP99Ms}, 0 missing`, verdict.pushLatencyIdleP99]] : []),
+        ...(RB ? [[`projection rebuild events/s / raw ordered scan events/s (${RB.inbox.eventsPerSec} / ${RB.rawScanMean}, ${RB.events} events)`, RB.ratio, `>= ${T.rebuildVsRawScan}`, verdict.rebuildVsRawScan]] : []),
         ...(PU?.latencyUnderLoad ? [[`(info) push latency p99 during the command mix (ms) (${PU.latencyUnderLoad.missing} missing)`, PU.latencyUnderLoad.p99, `<= ${T.pushIdleP99Ms}`, null]] : []),
       ],
     ),
@@ -1345,6 +1364,20 @@ function report() {
   );
   if (results.probes?.sseAtTicketOpenedPosition) {
     out.push(`Probe (alert recipient on, ${results.probes.ticketsOpened} tickets opened): SSE at TicketOpened positions ${JSON.stringify(results.probes.sseAtTicketOpenedPosition)}; alerts in read model: ${results.probes.alertsInReadModel}.`, '');
+  }
+  const O = results.observability;
+  if (O?.logging) {
+    const L = O.logging;
+    out.push(
+      '## Observability',
+      '',
+      `Log cost (${L.route}, ${L.connections} connections, ${L.rounds} alternating rounds of ${L.secondsPerRound} s each): LOG_LEVEL=info ${L.info.reqPerSec} req/s, ` +
+        `silent ${L.silent.reqPerSec} req/s (ratio ${L.throughputWithLogsVsWithout}); server CPU per request ${L.info.serverCpuUsPerRequest} vs ${L.silent.serverCpuUsPerRequest} µs ` +
+        `(logging: ${L.logCpuUsPerRequest} µs per request; ${L.requestLinesWritten} request lines written).`,
+      `/metrics scrape cost (${O.scrape.scrapes} sequential scrapes, ${O.scrape.series} series, ${O.scrape.bytes} bytes): p50 ${O.scrape.msPerScrape.p50} ms, p99 ${O.scrape.msPerScrape.p99} ms, ` +
+        `server CPU ${O.scrape.serverCpuMsPerScrape} ms per scrape.`,
+      '',
+    );
   }
   out.push('## Problems seen');
   if (results.problems.length === 0) out.push('- none');
@@ -1372,7 +1405,7 @@ async function waitForQuiet(maxSec) {
 async function main() {
   log(`machine: ${JSON.stringify(results.machine)}`);
   const all = CFG.only === '';
-  if (!all && CFG.only !== 'push') throw new Error(`BENCH_ONLY=${CFG.only}: only "push" is known`);
+  if (!all && !['push', 'observability', 'rebuild'].includes(CFG.only)) throw new Error(`BENCH_ONLY=${CFG.only}: only "push", "observability" and "rebuild" are known`);
   try {
     await waitForQuiet(env('BENCH_QUIET_WAIT_S', 20));
     if (all) {
@@ -1382,7 +1415,28 @@ async function main() {
       await serviceBench();
       gc();
     }
-    if (CFG.skipPush) results.push = { skipped: 'BENCH_SKIP_PUSH=1' };
+    if (CFG.skipObs || !(all || CFG.only === 'observability')) results.observability = { skipped: CFG.skipObs ? 'BENCH_SKIP_OBS=1' : `BENCH_ONLY=${CFG.only}` };
+    else {
+      try {
+        results.observability = await observabilityBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), seconds: CFG.obsSec });
+      } catch (error) {
+        results.problems.push({ where: 'observability phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+        process.exitCode = 1;
+      }
+      gc();
+    }
+    if (CFG.skipRebuild || !(all || CFG.only === 'rebuild')) results.rebuild = { skipped: CFG.skipRebuild ? 'BENCH_SKIP_REBUILD=1' : `BENCH_ONLY=${CFG.only}` };
+    else {
+      try {
+        results.rebuild = await rebuildBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), events: CFG.rebuildEvents, timeoutSec: CFG.rebuildTimeoutSec });
+      } catch (error) {
+        results.problems.push({ where: 'rebuild phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+        process.exitCode = 1;
+      }
+      gc();
+    }
+    if (CFG.only === 'observability' || CFG.only === 'rebuild') results.push = { skipped: `BENCH_ONLY=${CFG.only}` };
+    else if (CFG.skipPush) results.push = { skipped: 'BENCH_SKIP_PUSH=1' };
     else {
       const t = performance.now();
       try {

@@ -317,6 +317,24 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
         expect(await store.checkpoint(p)).toBe(11n);
       });
 
+      it('sets further checkpoints with the documents (a group and its members), each its own value', async () => {
+        const c = unique('cm');
+        const group = unique('group');
+        const [m1, m2] = [unique('member@1'), unique('member@2')];
+        const many = Array.from({ length: 120 }, (_, i) => [unique(`m${i}@1`), BigInt(i + 1)] as const);
+        await store.commit(group, [write(c, { _id: 'x', _pos: 7n, v: 1 })], 7n, [[m1, 7n], [m2, 3n], ...many]);
+        expect(await store.get<AnyDoc>(c, 'x')).toEqual({ _id: 'x', _pos: 7n, v: 1 });
+        expect(await store.checkpoint(group)).toBe(7n);
+        expect(await store.checkpoint(m1)).toBe(7n);
+        expect(await store.checkpoint(m2)).toBe(3n);
+        expect(await store.checkpoint(many[119]![0])).toBe(120n);
+        // A later commit moves only the checkpoints it names; a checkpoint may also go back (a replay).
+        await store.commit(group, [], 9n, [[m2, 9n]]);
+        expect([await store.checkpoint(group), await store.checkpoint(m1), await store.checkpoint(m2)]).toEqual([9n, 7n, 9n]);
+        await store.commit(group, [], 2n);
+        expect(await store.checkpoint(group)).toBe(2n);
+      });
+
       it('replaces a document with a newer _pos (the whole document, not a merge)', async () => {
         const c = unique('newer');
         const p = unique('proj');

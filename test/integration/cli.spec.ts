@@ -65,6 +65,20 @@ describe('live-chat-tickets CLI on a demo data dir', () => {
     expect((await cli(demo, 'history', conversationId, '--at', 'yesterday')).stderr).toMatch(/RFC 3339/);
   });
 
+  it('diagnostics answers the help page checks for an employee, as JSON or as text', async () => {
+    const r = await cli(demo, 'diagnostics', conversationId, '--employee', 'alice', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(Object.keys(json.questions).sort()).toEqual(['alerts_not_arriving', 'close_ticket_missing', 'no_open_ticket']);
+    // The demo starts with Request Support Chat off: the first cause of "no Open ticket badge".
+    const check = json.questions.no_open_ticket.checks.find((c: { id: string }) => c.id === 'request_support_chat');
+    expect(check).toMatchObject({ ok: false, observed: false });
+    expect(check.fix).toMatch(/Request Support Chat/);
+    const text = await cli(demo, 'diagnostics', conversationId, '--employee', 'alice');
+    expect(text.stdout).toMatch(/FAIL no_open_ticket/);
+    expect(text.stdout).toMatch(/✗ request_support_chat = false/);
+  });
+
   it('export writes every event of the log in order', async () => {
     const out = join(tmp.dir, 'export.ndjson');
     const r = await cli(demo, 'export', '--out', out, '--batch', '2');
@@ -77,7 +91,7 @@ describe('live-chat-tickets CLI on a demo data dir', () => {
   });
 
   it('answers --help for each command', async () => {
-    for (const command of ['vapid-keys', 'history', 'export', 'dev-token', 'seed-demo']) {
+    for (const command of ['vapid-keys', 'history', 'export', 'diagnostics', 'dev-token', 'seed-demo']) {
       const r = await cli(demo, command, '--help');
       expect({ command, code: r.code }).toEqual({ command, code: 0 });
       expect(r.stdout).toMatch(new RegExp(`Usage: live-chat-tickets ${command}`));

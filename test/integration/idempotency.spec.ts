@@ -20,12 +20,14 @@ const IN_FLIGHT = {
   error: 'Conflict',
   message: 'A request with this Idempotency-Key is still in progress',
   code: 'idempotency_key_in_flight',
+  requestId: expect.any(String),
 };
 const REUSED = {
   statusCode: 422,
   error: 'Unprocessable Entity',
   message: 'This Idempotency-Key was already used for a different request',
   code: 'idempotency_key_reused',
+  requestId: expect.any(String),
 };
 
 async function eventTypes(api: Api, admin: string, conversationId: string): Promise<string[]> {

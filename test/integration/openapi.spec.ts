@@ -20,10 +20,21 @@ import {
   PushNotificationsBody,
   StartConversationBody,
 } from '../../src/adapters/http/dto/bodies.js';
-import { AlertDecisionsQuery, HistoryQuery, ListAlertsQuery, ListConversationsQuery, ReadQuery, StreamQuery } from '../../src/adapters/http/dto/queries.js';
+import {
+  AlertDecisionsQuery,
+  DiagnosticsQuery,
+  HandoffMetricsQuery,
+  HistoryQuery,
+  ListAlertsQuery,
+  ListConversationsQuery,
+  ReadQuery,
+  StreamQuery,
+} from '../../src/adapters/http/dto/queries.js';
 import { PushSubscriptionBody, PushSubscriptionKeysBody, UnsubscribePushQuery } from '../../src/adapters/http/dto/push-subscriptions.js';
 import { type App, OPENAPI_FILE, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { PROJECTIONS } from '../../src/application/projections/projections.service.js';
+import { eventually } from '../support/http.js';
 import {
   HTTP_METHODS,
   type Json,
@@ -216,7 +227,12 @@ describe('openapi.yaml', () => {
         const declared = params.filter((p) => p.in === 'path').map((p) => p.name as string).sort();
         expect({ label, pathParams: declared }).toEqual({ label, pathParams: templated });
         for (const p of params.filter((p) => p.in === 'path')) {
-          expect({ label, required: p.required, format: (p.schema as JsonObject).format }).toEqual({ label, required: true, format: 'uuid' });
+          // Ids are UUIDs; a name (a projection's) is one of a documented list.
+          if (p.name === 'id') {
+            expect({ label, required: p.required, format: (p.schema as JsonObject).format }).toEqual({ label, required: true, format: 'uuid' });
+          } else {
+            expect({ label, required: p.required, enum: Array.isArray((p.schema as JsonObject).enum) }).toEqual({ label, required: true, enum: true });
+          }
         }
 
         expect({ label, hasSecurity: Array.isArray(op.security) }).toEqual({ label, hasSecurity: true });
@@ -267,8 +283,8 @@ describe('openapi.yaml', () => {
       expect(problems).toEqual([]);
 
       const error = deref(spec, { $ref: errorRef }) as JsonObject;
-      expect(Object.keys(error.properties as JsonObject).sort()).toEqual(['code', 'details', 'error', 'message', 'statusCode']);
-      expect([...(error.required as string[])].sort()).toEqual(['error', 'message', 'statusCode']);
+      expect(Object.keys(error.properties as JsonObject).sort()).toEqual(['code', 'details', 'error', 'message', 'requestId', 'statusCode']);
+      expect([...(error.required as string[])].sort()).toEqual(['error', 'message', 'requestId', 'statusCode']);
     });
 
     it('documents the SSE routes as text/event-stream with stream-token auth, and history as JSON and NDJSON', () => {
@@ -361,6 +377,10 @@ describe('openapi.yaml', () => {
       ['get', '/v1/me/alerts', ListAlertsQuery],
       ['get', '/v1/me/alerts/decisions', AlertDecisionsQuery],
       ['get', '/v1/ops/conversations/{id}/history', HistoryQuery],
+      ['get', '/v1/ops/conversations/{id}/support-bundle', ReadQuery],
+      ['get', '/v1/diagnostics', DiagnosticsQuery],
+      ['get', '/v1/ops/settings/history', HistoryQuery],
+      ['get', '/v1/ops/handoff-metrics', HandoffMetricsQuery],
       ['get', '/v1/stream', StreamQuery],
       ['get', '/v1/guest/conversations/{id}/stream', StreamQuery],
       ['get', '/v1/me/push-subscriptions', ReadQuery],
@@ -443,6 +463,10 @@ describe('openapi.yaml', () => {
     });
 
     it('walks a ticket through its life with answers that match the schemas', async () => {
+      await check('GET', '/health/live', {}, 200);
+      await check('GET', '/health/ready', {}, 200);
+      const metrics = await check('GET', '/metrics', {}, 200);
+      expect(metrics.text).toContain('# TYPE lct_commands_total counter');
       await check('GET', '/health', {}, 200);
       await check('PUT', '/v1/me/settings', { token: agent, body: { incomingSupportRequests: true, assignedChatActivity: true } }, 200);
       await check('PUT', '/v1/me/settings', { token: agent, body: { closureMessage: { enabled: true, text: 'Bye!' } } }, 200);
@@ -657,6 +681,91 @@ describe('openapi.yaml', () => {
       await check('GET', '/v1/me/alerts/decisions?employeeId=openapi-admin', { token: agent }, 403);
       await check('GET', '/v1/me/alerts/decisions?conversationId=not-a-uuid', { token: agent }, 400);
     });
+
+    it('answers the ops reports (hand-off metrics, settings history) as documented', async () => {
+      const now = encodeURIComponent(new Date().toISOString());
+      // After the walk above: the property has a closed ticket and changed settings.
+      const metrics = (await check('GET', '/v1/ops/handoff-metrics', { token: admin }, 200)).json() as JsonObject;
+      expect((metrics.property as JsonObject).counts).toMatchObject({ opened: 1, closed: 1 });
+      await check('GET', '/v1/ops/handoff-metrics?from=2000-01-01T00:00:00Z&to=2000-02-01T00:00:00%2B02:00&employeeId=openapi-agent&minPosition=0', { token: admin }, 200);
+      await check('GET', '/v1/ops/handoff-metrics?from=yesterday', { token: admin }, 400);
+      await check('GET', `/v1/ops/handoff-metrics?from=${now}&to=2000-01-01T00:00:00Z`, { token: admin }, 400);
+      await check('GET', '/v1/ops/handoff-metrics?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z', { token: admin }, 400);
+      await check('GET', '/v1/ops/handoff-metrics', {}, 401);
+      await check('GET', '/v1/ops/handoff-metrics', { token: agent }, 403);
+
+      const history = (await check('GET', '/v1/ops/settings/history', { token: admin }, 200)).json() as JsonObject;
+      expect((history.events as JsonObject[]).length).toBeGreaterThan(0);
+      await check('GET', `/v1/ops/settings/history?at=${now}`, { token: admin }, 200);
+      await check('GET', '/v1/ops/settings/history?at=2000-01-01T00:00:00Z', { token: admin }, 200);
+      const ndjson = await check('GET', '/v1/ops/settings/history', { token: admin, headers: { accept: 'application/x-ndjson' } }, 200);
+      expect(ndjson.contentType).toContain('application/x-ndjson');
+      const entry = deref(spec, { $ref: '#/components/schemas/SettingsHistoryEvent' });
+      for (const line of ndjson.text.trim().split('\n')) expect(validate(spec, entry, JSON.parse(line) as Json, '$', { closed: true })).toEqual([]);
+      await check('GET', '/v1/ops/settings/history?at=yesterday', { token: admin }, 400);
+      await check('GET', '/v1/ops/settings/history', {}, 401);
+      await check('GET', '/v1/ops/settings/history', { token: agent }, 403);
+    });
+
+    it('answers diagnostics, the support bundle and the guest-name search as documented', async () => {
+      await check('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: true, chatMode: 'hybrid' } }, 200);
+      const started = (await check('POST', '/v1/guest/conversations', { body: { propertyId: PROPERTY, guestName: 'Dora Diagnose' } }, 201)).json() as JsonObject;
+      const id = started.conversationId as string;
+      const support = (await check('POST', `/v1/guest/conversations/${id}/support-requests`, { token: started.guestToken as string }, 201)).json() as JsonObject;
+      await check('POST', `/v1/conversations/${id}/take-over`, { token: otherAgent }, 200);
+      const unknown = '00000000-0000-4000-8000-000000000000';
+
+      await check('GET', `/v1/diagnostics?conversationId=${id}&minPosition=${support.position}`, { token: agent }, 200);
+      await check('GET', '/v1/diagnostics', { token: admin }, 200);
+      await check('GET', '/v1/diagnostics?conversationId=not-a-uuid', { token: agent }, 400);
+      await check('GET', '/v1/diagnostics?minPosition=x', { token: agent }, 400);
+      await check('GET', '/v1/diagnostics', {}, 401);
+      await check('GET', '/v1/diagnostics', { token: started.guestToken as string }, 403);
+      await check('GET', `/v1/diagnostics?conversationId=${id}`, { token: foreignAdmin }, 404);
+      await check('GET', `/v1/diagnostics?conversationId=${unknown}`, { token: agent }, 404);
+
+      const bundle = (await check('GET', `/v1/ops/conversations/${id}/support-bundle`, { token: admin }, 200)).json() as JsonObject;
+      expect(bundle).toMatchObject({ conversationId: id, guestName: 'Dora Diagnose', diagnostics: { owner: { employee: { id: 'openapi-other' } } } });
+      await check('GET', `/v1/ops/conversations/${id}/support-bundle?minPosition=x`, { token: admin }, 400);
+      await check('GET', '/v1/ops/conversations/not-a-uuid/support-bundle', { token: admin }, 400);
+      await check('GET', `/v1/ops/conversations/${id}/support-bundle`, {}, 401);
+      await check('GET', `/v1/ops/conversations/${id}/support-bundle`, { token: agent }, 403);
+      await check('GET', `/v1/ops/conversations/${id}/support-bundle`, { token: foreignAdmin }, 404);
+      await check('GET', `/v1/ops/conversations/${unknown}/support-bundle`, { token: admin }, 404);
+
+      const found = (await check('GET', `/v1/conversations?guestName=dora%20diagnose&minPosition=${support.position}`, { token: agent }, 200)).json() as JsonObject;
+      expect((found.items as JsonObject[]).map((c) => c.id)).toEqual([id]);
+      await check('GET', '/v1/conversations?guestName=%20', { token: agent }, 400);
+    });
+
+    it('answers the projection operations as documented', async () => {
+      const status = (await check('GET', '/v1/ops/projections', { token: admin }, 200)).json() as JsonObject;
+      const names = (status.projections as JsonObject[]).map((p) => p.name);
+      expect(names).toEqual(PROJECTIONS.map((p) => p.name));
+      // The documented enums name exactly the projections there are.
+      const param = ((spec.paths['/v1/ops/projections/{name}/rebuild']!.post as JsonObject).parameters as JsonObject[])[0]!;
+      expect((param.schema as JsonObject).enum).toEqual(names);
+      expect(((deref(spec, { $ref: '#/components/schemas/ProjectionStatus' }) as JsonObject).properties as JsonObject).name).toMatchObject({ enum: names });
+      await check('GET', '/v1/ops/projections', {}, 401);
+      await check('GET', '/v1/ops/projections', { token: agent }, 403);
+
+      const accepted = await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, headers: { 'idempotency-key': 'rebuild-1' } }, 202);
+      expect(accepted.json()).toMatchObject({ rebuild: { state: 'requested' }, statusUrl: '/v1/ops/projections' });
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin }, 409);
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, body: { again: true }, headers: { 'idempotency-key': 'rebuild-1' } }, 422);
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, headers: { 'idempotency-key': 'not a key!' } }, 400);
+      await check('POST', '/v1/ops/projections/nothing/rebuild', { token: admin }, 404);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: agent }, 403);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', {}, 401);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: admin, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: admin, body: { x: 'x'.repeat(64 * 1024) } }, 413);
+      // While it runs and once it is done, the status conforms too.
+      await eventually(async () => {
+        const res = await check('GET', '/v1/ops/projections', { token: admin }, 200);
+        const p = ((res.json() as JsonObject).projections as JsonObject[]).find((x) => x.name === 'employeeNames')!;
+        return (p.rebuild as JsonObject | null)?.state === 'done' ? true : undefined;
+      }, 20_000, 'the rebuild to finish');
+    }, 30_000);
 
     it('exercised every documented operation at least once', () => {
       const exercised = new Set(observed.map((o) => o.split(' ').slice(0, 2).join(' ')));

@@ -1,6 +1,8 @@
-/** Real processes for multi-process tests: the built server (dist/main.js) and a private Redis. */
+/** Real processes for multi-process tests: the built server (dist/main.js), a private Redis and a private FerretDB. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { eventually } from './http.js';
 import { TEST_SECRET } from './test-app.js';
 
@@ -24,19 +26,23 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   stderr(): string;
+  /** What it printed on stdout (its JSON log lines), with `captureStdout` only. */
+  stdout(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts dist/main.js with exactly these settings (the test run's own store URLs never leak in). */
-export async function startServer(env: Record<string, string>, options: { waitForHealth?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, options: { waitForHealth?: boolean; captureStdout?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
     env: { ...inherited, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';
+  let out = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   if (options.waitForHealth !== false) {
     await eventually(async () => {
@@ -48,6 +54,7 @@ export async function startServer(env: Record<string, string>, options: { waitFo
     child,
     url,
     stderr: () => err,
+    stdout: () => out,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       const done = exited(child);
       child.kill(signal);
@@ -86,6 +93,55 @@ export async function startPrivateRedis(dir: string): Promise<RedisProcess> {
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
+    start,
+    async stop() {
+      if (!child) return;
+      const done = exited(child);
+      child.kill('SIGTERM');
+      await done;
+      child = null;
+    },
+  };
+}
+
+export interface FerretDbProcess {
+  /** A MongoDB URL of a database of its own on this server. */
+  url: string;
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data (what was written survives). */
+  start(): Promise<void>;
+}
+
+/**
+ * A private FerretDB (the binary `scripts/services.sh` builds, same flags) on its own port and
+ * SQLite dir, so stopping it disturbs no other suite. Needs the binary: the global setup's
+ * `services.sh start` builds it.
+ */
+export async function startPrivateFerretDb(dir: string, dbName = 'lct_private'): Promise<FerretDbProcess> {
+  const binary = join(process.env.SERVICES_DIR ?? new URL('../../.services', import.meta.url).pathname, 'bin', 'ferretdb');
+  if (!existsSync(binary)) throw new Error(`no FerretDB binary at ${binary}: run scripts/services.sh start (the global setup does)`);
+  const port = await freePort();
+  const dataDir = join(dir, 'ferretdb-data');
+  mkdirSync(dataDir, { recursive: true });
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn(binary, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dataDir, '-log-level', 'warn'], { stdio: 'ignore' });
+    await eventually(async () => {
+      const { MongoClient } = await import('mongodb');
+      const c = new MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
+      try {
+        await c.db('admin').command({ ping: 1 });
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await c.close().catch(() => undefined);
+      }
+    }, 20000, 'private ferretdb');
+  };
+  await start();
+  return {
+    url: `mongodb://127.0.0.1:${port}/${dbName}`,
     start,
     async stop() {
       if (!child) return;

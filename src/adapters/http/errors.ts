@@ -1,12 +1,15 @@
 /**
- * One error shape for every failure: { statusCode, error, message, details? }. Domain rule
- * violations map by kind; Fastify's own errors (body too large, bad JSON) keep their status.
+ * One error shape for every failure: { statusCode, error, message, code?, details?, requestId }.
+ * Domain rule violations map by kind; Fastify's own errors (body too large, bad JSON) keep
+ * their status. `requestId` is the request's id (also in the X-Request-Id header and on its
+ * log lines); a 5xx's exception goes to the request's log line, never to the body.
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, type ValidationError } from '@nestjs/common';
 import { BadRequestException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+import { recordRequestError } from '../observability/logging.js';
 
 const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400, unavailable: 503 };
 
@@ -16,6 +19,7 @@ export interface ErrorBody {
   message: string;
   code?: string;
   details?: unknown;
+  requestId?: string;
 }
 
 export function errorBody(statusCode: number, message: string, extra: Partial<ErrorBody> = {}): ErrorBody {
@@ -28,15 +32,26 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = toErrorBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception);
-    if (reply.sent || reply.raw.headersSent) return;
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const body = withRequestId(toErrorBody(exception), request?.id);
+    if (reply.sent || reply.raw.headersSent) {
+      // The request's log line may be written already (e.g. a stream that failed after it started).
+      if (body.statusCode >= 500) this.logger.error(exception);
+      return;
+    }
+    if (body.statusCode >= 500) recordRequestError(request, exception);
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }
 
+/** An error body with the id of the request it answers (also a replayed one: the retry's id). */
+export function withRequestId(body: ErrorBody, requestId: string | undefined): ErrorBody {
+  return typeof requestId === 'string' ? { ...body, requestId } : body;
+}
+
 /**
- * The status and body the ErrorFilter renders for an exception. Exported so that code which
+ * The status and body the ErrorFilter renders for an exception (without `requestId`, which
+ * belongs to the request answered). Exported so that code which
  * sees exceptions before the filter (the idempotency interceptor) records exactly that answer.
  * An HttpException whose response object has a string `code` keeps it.
  */

@@ -11,8 +11,9 @@
  * The first answer is stored for 2xx and 4xx (a rule violation is an answer too), except
  * 401/408/429, which say nothing about the command; on 5xx or an unexpected exception the key
  * is released, so a retry runs again. Errors are stored exactly as the ErrorFilter renders
- * them (toErrorBody). Retries that run again still append nothing: event ids derive from the
- * key (run-decision.ts). If the store is unreachable, requests run without it (logged).
+ * them (toErrorBody, with the first request's requestId: a replay is the first answer). Retries
+ * that run again still append nothing: event ids derive from the key (run-decision.ts). If the
+ * store is unreachable, requests run without it (logged).
  */
 import {
   type CallHandler,
@@ -32,7 +33,7 @@ import type { BeginResult, IdempotencyStore } from '../../application/ports/idem
 import { IDEMPOTENCY } from '../../application/ports/tokens.js';
 import type { Principal } from './auth/principal.js';
 import { callerScope, idempotencyKeyOf } from './command-context.js';
-import { toErrorBody } from './errors.js';
+import { toErrorBody, withRequestId } from './errors.js';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 const METHODS = new Set(['POST', 'PUT']);
@@ -77,7 +78,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
               code: 'idempotency_key_reused',
             });
           case 'new':
-            return from(this.run(scoped, begun.token, next, reply));
+            return from(this.run(scoped, begun.token, next, reply, req.id));
         }
       }),
     );
@@ -92,12 +93,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private async run(key: string, token: string, next: CallHandler, reply: FastifyReply): Promise<unknown> {
+  private async run(key: string, token: string, next: CallHandler, reply: FastifyReply, requestId: string): Promise<unknown> {
     let value: unknown;
     try {
       value = await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (err) {
-      const body = toErrorBody(err);
+      // Stored as the first request answered it, its request id included: a replay is that answer.
+      const body = withRequestId(toErrorBody(err), requestId);
       if (body.statusCode >= 400 && body.statusCode < 500 && !TRANSIENT.has(body.statusCode)) {
         await this.settle('complete', () => this.store.complete(key, token, { statusCode: body.statusCode, body }));
       } else {

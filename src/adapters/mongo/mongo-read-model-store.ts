@@ -136,8 +136,16 @@ export class MongoReadModelStore implements ReadModelStore {
     return row ? toBigInt(row.position) : null;
   }
 
-  async commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void> {
+  async commit(projector: string, writes: DocWrite[], checkpoint: Position, more: ReadonlyArray<readonly [string, Position]> = []): Promise<void> {
     await this.write(writes);
+    for (let i = 0; i < more.length; i += BULK_CHUNK) {
+      await this.checkpoints.bulkWrite(
+        more.slice(i, i + BULK_CHUNK).map(([name, position]) => ({
+          updateOne: { filter: { _id: name }, update: { $set: { position: toBigInt(position) } }, upsert: true },
+        })),
+        { ordered: true },
+      );
+    }
     await this.checkpoints.updateOne({ _id: projector }, { $set: { position: toBigInt(checkpoint) } }, { upsert: true });
   }
 

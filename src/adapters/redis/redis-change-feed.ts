@@ -190,6 +190,11 @@ export class RedisChangeFeed implements ChangeFeed {
     };
   }
 
+  /** PING on the command connection (readiness probe). */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;

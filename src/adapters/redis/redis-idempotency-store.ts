@@ -125,6 +125,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     await this.scripts.lctIdemAbandon(this.prefix + key, token);
   }
 
+  /** PING on the command connection (readiness probe). */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.client.status === 'ready') {

@@ -49,6 +49,9 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.defaultSafeIntegers(true);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Checkpoint (and fsync) the WAL every ~40 MB rather than every 4 MB: a projector or a
+    // rebuild writing many documents spends most of its time in those fsyncs otherwise.
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (projector TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   }
@@ -106,11 +109,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row ? row.position : null;
   }
 
-  async commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void> {
+  async commit(projector: string, writes: DocWrite[], checkpoint: Position, more: ReadonlyArray<readonly [string, Position]> = []): Promise<void> {
     const saveCheckpoint = this.sql(
       'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
     );
-    this.writeDocs(writes, () => saveCheckpoint.run(projector, checkpoint));
+    this.writeDocs(writes, () => {
+      for (const [name, position] of more) saveCheckpoint.run(name, position);
+      saveCheckpoint.run(projector, checkpoint);
+    });
   }
 
   async write(writes: DocWrite[]): Promise<void> {

@@ -3,7 +3,8 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { aiMayAnswer, conversationStream, evolve, postAiReply, type ConversationEvent, type ConversationState } from '../../domain/conversation.js';
 import type { AiResponder } from '../ports/ai-responder.js';
 import type { EventStore } from '../ports/event-store.js';
-import { AI_RESPONDER, EVENT_STORE } from '../ports/tokens.js';
+import type { Clock } from '../ports/clock.js';
+import { AI_RESPONDER, CLOCK, EVENT_STORE } from '../ports/tokens.js';
 import { type ConversationCommandResult, decideOnConversation, visibleTo } from './conversation-decision.js';
 import { RequestSupport } from './request-support.js';
 import { derivedId, foldStored } from './run-decision.js';
@@ -34,6 +35,7 @@ export class AnswerGuestMessageHandler implements ICommandHandler<AnswerGuestMes
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(AI_RESPONDER) private readonly responder: AiResponder,
     private readonly commands: CommandBus,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(cmd: AnswerGuestMessage): Promise<ConversationCommandResult | null> {
@@ -68,7 +70,7 @@ export class AnswerGuestMessageHandler implements ICommandHandler<AnswerGuestMes
           text,
           inReplyTo: cmd.guestMessageId,
           chatMode: settings.chatMode,
-          at: new Date().toISOString(),
+          at: this.clock.now().toISOString(), // the service's clock, like every command's time
         }),
     );
   }

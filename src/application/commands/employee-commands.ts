@@ -14,8 +14,8 @@ import {
 import type { EventStore, Position } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-models.js';
 import { EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
-import { type AlertDoc, ALERTS, alertsProjection } from '../projections/alerts.projection.js';
-import { physicalCollection } from '../projections/projection.js';
+import { type AlertDoc, ALERTS } from '../projections/alerts.projection.js';
+import { ProjectionsService } from '../projections/projections.service.js';
 import { runDecision } from './run-decision.js';
 
 export interface PersonalSettingsResult {
@@ -96,11 +96,12 @@ export class MarkAlertReadHandler implements ICommandHandler<MarkAlertRead> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
+    private readonly projections: ProjectionsService,
   ) {}
 
   async execute(cmd: MarkAlertRead): Promise<{ position: Position | null }> {
     // Alerts exist only as a read model; an unknown or foreign id is a 404, not an event.
-    const alert = await this.readModels.get<AlertDoc>(physicalCollection(ALERTS, alertsProjection.version), cmd.alertId);
+    const alert = await this.readModels.get<AlertDoc>(this.projections.collection('alerts', ALERTS), cmd.alertId);
     if (!alert || alert.propertyId !== cmd.propertyId || alert.employeeId !== cmd.employeeId) {
       throw new DomainError('not_found', 'alert_not_found', 'Alert not found');
     }

@@ -10,7 +10,8 @@ import { DomainError } from '../../domain/errors.js';
 import { DEFAULT_PUSH_POLICY, PushDelivery, type PushAttemptDoc } from '../processing/push-delivery.js';
 import type { PushSender } from '../ports/push-sender.js';
 import type { ReadModelStore } from '../ports/read-models.js';
-import { PUSH_SENDER, READ_MODELS } from '../ports/tokens.js';
+import type { AppMetrics } from '../ports/metrics.js';
+import { METRICS, PUSH_SENDER, READ_MODELS } from '../ports/tokens.js';
 import { PushSubscriptionQueries } from '../queries/push-subscription.queries.js';
 import { RemoveGoneSubscription } from './push-subscriptions.js';
 
@@ -41,9 +42,10 @@ export class SendTestPushHandler implements ICommandHandler<SendTestPush> {
     @Inject(READ_MODELS) store: ReadModelStore,
     private readonly subscriptions: PushSubscriptionQueries,
     private readonly commands: CommandBus,
+    @Inject(METRICS) metrics: AppMetrics,
   ) {
     // One attempt each: the caller is waiting for the answer.
-    this.delivery = new PushDelivery(sender, store, { ...DEFAULT_PUSH_POLICY, maxAttempts: 1 });
+    this.delivery = new PushDelivery(sender, store, { ...DEFAULT_PUSH_POLICY, maxAttempts: 1 }, undefined, metrics);
   }
 
   async execute(cmd: SendTestPush) {

@@ -42,9 +42,10 @@ export interface ReadModelStore {
   /**
    * Writes documents, each only if its `_pos` is newer than the stored one, then the
    * checkpoint. Embedded: one transaction. Elsewhere the checkpoint is written last, so a
-   * crash in between only causes redelivery.
+   * crash in between only causes redelivery. `more` are further checkpoints set with it (a
+   * projector group's members: `name@version`), written before `projector`'s own.
    */
-  commit(projector: string, writes: DocWrite[], checkpoint: Position): Promise<void>;
+  commit(projector: string, writes: DocWrite[], checkpoint: Position, more?: ReadonlyArray<readonly [string, Position]>): Promise<void>;
   /**
    * Writes documents with the same `_pos` guard, outside any checkpoint: for a processor that
    * journals side effects as they happen (the push notifier's delivery attempts).

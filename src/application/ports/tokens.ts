@@ -8,3 +8,4 @@ export const LEASES = Symbol('LeaseStore');
 export const CONFIG = Symbol('Config');
 export const PUSH_SENDER = Symbol('PushSender');
 export const CLOCK = Symbol('Clock');
+export const METRICS = Symbol('Metrics');

@@ -10,9 +10,11 @@ import { AnswerGuestMessage } from '../commands/answer-guest-message.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { LogProcessor } from './log-consumer.js';
 
+export const AI_RESPONDER_CHECKPOINT = 'ai-responder@1';
+
 @Injectable()
 export class AiResponder implements LogProcessor {
-  readonly checkpoint = 'ai-responder@1';
+  readonly checkpoint = AI_RESPONDER_CHECKPOINT;
   readonly startFrom = 'end' as const;
   private readonly logger = new Logger('AiResponder');
 

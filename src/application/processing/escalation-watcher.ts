@@ -70,9 +70,11 @@ export interface EscalationWatcherOptions {
   tickLimit: number;
 }
 
+export const ESCALATION_WATCHER_CHECKPOINT = `escalation-watcher@${VERSION}`;
+
 @Injectable()
 export class EscalationWatcher implements LogProcessor {
-  readonly checkpoint = `escalation-watcher@${VERSION}`;
+  readonly checkpoint = ESCALATION_WATCHER_CHECKPOINT;
   readonly startFrom = 'start' as const;
   private readonly logger = new Logger('EscalationWatcher');
   readonly options: EscalationWatcherOptions = { tickEveryMs: 1000, tickLimit: 200 };

@@ -23,6 +23,15 @@ export interface LogProcessor {
   /** Runs before the first batch of every start (indexes, caches). */
   prepare?(): Promise<void>;
   /**
+   * Where to resume, for a processor that keeps positions of its own (a projector group resumes
+   * from its least advanced member); `undefined`: from the stored `checkpoint` (or `startFrom`).
+   */
+  resumeAfter?(): Promise<Position | null | undefined>;
+  /** Further checkpoints to commit with the batch that ends at `last` (a group's members). */
+  checkpointsAt?(last: Position): ReadonlyArray<readonly [string, Position]>;
+  /** The batch that ends at `last` is committed (with its writes and checkpoints). */
+  committed?(last: Position): void;
+  /**
    * Handles one batch, in log order. Writes it returns commit with the checkpoint. `signal`
    * aborts when the consumer stops (e.g. its lease is being lost): long work should end early.
    */
@@ -55,8 +64,9 @@ export class LogConsumer {
   async start(): Promise<void> {
     if (this.running) return;
     await this.processor.prepare?.();
-    let after = await this.store.checkpoint(this.processor.checkpoint);
-    if (after === null && this.processor.startFrom === 'end') {
+    const resume = await this.processor.resumeAfter?.();
+    let after = resume !== undefined ? resume : await this.store.checkpoint(this.processor.checkpoint);
+    if (after === null && resume === undefined && this.processor.startFrom === 'end') {
       after = await this.events.headPosition();
       if (after !== null) await this.store.commit(this.processor.checkpoint, [], after);
     }
@@ -79,7 +89,8 @@ export class LogConsumer {
     // Stopped meanwhile: commit nothing more; the next holder gets this batch again.
     if (signal.aborted) throw new Error(`${this.processor.checkpoint} stopped`);
     const last = batch[batch.length - 1]!.position;
-    await this.store.commit(this.processor.checkpoint, writes, last);
+    await this.store.commit(this.processor.checkpoint, writes, last, this.processor.checkpointsAt?.(last));
+    this.processor.committed?.(last);
     this.lastApplied = last;
   }
 }

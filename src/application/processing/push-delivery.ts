@@ -13,6 +13,7 @@
  *   at most `maxAttempts` times and never waiting more than `maxWaitMs` once; then `failed`.
  * - 404/410: the subscription is gone; the caller removes it (an event) after this one push.
  */
+import { type AppMetrics, NO_METRICS } from '../ports/metrics.js';
 import type { PushMessage, PushResult, PushSender, PushTarget } from '../ports/push-sender.js';
 import type { Doc, ReadModelStore } from '../ports/read-models.js';
 import { sleepUnlessAborted } from '../sleep.js';
@@ -88,6 +89,7 @@ export class PushDelivery {
     private readonly store: ReadModelStore,
     private readonly policy: PushPolicy = DEFAULT_PUSH_POLICY,
     private readonly clock: () => Date = () => new Date(),
+    private readonly metrics: AppMetrics = NO_METRICS,
   ) {}
 
   /**
@@ -157,6 +159,7 @@ export class PushDelivery {
       retryAfterMs: result.kind === 'retry' ? result.retryAfterMs : null,
       at: this.clock().toISOString(),
     };
+    this.metrics.pushAttempted(status);
     this.pending.push(doc);
     if (this.pending.length >= this.policy.flushAt) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.policy.flushEveryMs);

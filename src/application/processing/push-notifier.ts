@@ -21,12 +21,13 @@ import { RemoveGoneSubscription } from '../commands/push-subscriptions.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { PushMessage, PushSender } from '../ports/push-sender.js';
 import type { Doc, ReadModelStore } from '../ports/read-models.js';
-import { PUSH_SENDER, READ_MODELS } from '../ports/tokens.js';
+import type { AppMetrics } from '../ports/metrics.js';
+import { METRICS, PUSH_SENDER, READ_MODELS } from '../ports/tokens.js';
 import { ProjectionsService } from '../projections/projections.service.js';
 import { PushSubscriptionQueries } from '../queries/push-subscription.queries.js';
 import { SettingsQueries } from '../queries/settings.queries.js';
 import type { LogProcessor } from './log-consumer.js';
-import { PUSH_ATTEMPTS, type PushAttemptDoc, PushDelivery, type PushJob, isFinal } from './push-delivery.js';
+import { DEFAULT_PUSH_POLICY, PUSH_ATTEMPTS, type PushAttemptDoc, PushDelivery, type PushJob, isFinal } from './push-delivery.js';
 import { findByIn } from './find-by-in.js';
 
 export const PUSH_DECISIONS = 'pushDecisions';
@@ -45,9 +46,11 @@ export interface PushDecisionDoc extends Doc {
 /** Kinds that should wake a device (RFC 8030 Urgency: high). */
 const URGENT: ReadonlySet<string> = new Set(['incoming_support_request', 'escalation', 'ticket_assigned']);
 
+export const PUSH_NOTIFIER_CHECKPOINT = 'push-notifier@1';
+
 @Injectable()
 export class PushNotifier implements LogProcessor {
-  readonly checkpoint = 'push-notifier@1';
+  readonly checkpoint = PUSH_NOTIFIER_CHECKPOINT;
   readonly startFrom = 'end' as const;
   private readonly logger = new Logger('PushNotifier');
   private readonly delivery: PushDelivery;
@@ -59,8 +62,9 @@ export class PushNotifier implements LogProcessor {
     private readonly settings: SettingsQueries,
     private readonly subscriptions: PushSubscriptionQueries,
     private readonly commands: CommandBus,
+    @Inject(METRICS) metrics: AppMetrics,
   ) {
-    this.delivery = new PushDelivery(sender, store);
+    this.delivery = new PushDelivery(sender, store, DEFAULT_PUSH_POLICY, undefined, metrics);
   }
 
   async prepare(): Promise<void> {

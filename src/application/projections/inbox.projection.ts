@@ -24,6 +24,8 @@ export type MessageAuthor = 'guest' | 'ai' | 'employee' | 'system';
 export interface ConversationDoc extends Doc {
   propertyId: string;
   guestName: string;
+  /** `guestName` normalized for the exact, case-insensitive search by name (`guestNameKey()`); never shown. */
+  guestNameKey: string;
   startedAt: string;
   status: TicketStatusView;
   ownerId: string | null;
@@ -70,13 +72,18 @@ export const CHAT_MODES = 'chatModes';
 /** The chat mode a conversation of the property is under (the default until an admin changed it). */
 export const chatModeOf = (doc: ChatModeDoc | null): ChatMode => doc?.chatMode ?? DEFAULT_PROPERTY_SETTINGS.chatMode;
 
+/** A guest name as the search compares it: Unicode-normalized, spaces trimmed and collapsed, lower case. */
+export const guestNameKey = (name: string) => name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+
 export const inboxProjection: Projection = {
   name: 'inbox',
-  version: 3,
+  // v4: guestNameKey (search by guest name) and its index.
+  version: 4,
   collections: [CONVERSATIONS, MESSAGES, CHAT_MODES],
   indexes: [
     { collection: CONVERSATIONS, fields: { propertyId: 1, activitySeq: -1 } },
     { collection: CONVERSATIONS, fields: { propertyId: 1, status: 1, activitySeq: -1 } },
+    { collection: CONVERSATIONS, fields: { propertyId: 1, guestNameKey: 1, activitySeq: -1 } },
     { collection: MESSAGES, fields: { conversationId: 1, seq: 1 } },
   ],
   handles: new Set<ConversationEvent['type'] | PropertySettingsEvent['type']>([
@@ -112,6 +119,7 @@ export const inboxProjection: Projection = {
           _id: conversationId,
           propertyId: event.data.propertyId,
           guestName: event.data.guestName,
+          guestNameKey: guestNameKey(event.data.guestName),
           startedAt: event.data.at,
           status: 'none',
           ownerId: null,

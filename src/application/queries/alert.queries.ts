@@ -26,14 +26,14 @@ export class AlertQueries {
    * is the in-app one when no alert was raised (`toggle_off`, `not_owner`), otherwise the push
    * channel's (`push_switch_off`, `push_unavailable`, `no_subscription`, `alerted`), and `push`
    * lists each subscription's attempts. `push.decided` is false while the worker has not
-   * reached the alert yet.
+   * reached the alert yet. `order: 'oldest'` reads from the first (the support bundle's problem start).
    */
-  async decisions(propertyId: string, by: { employeeId?: string; conversationId?: string }, limit = 50) {
+  async decisions(propertyId: string, by: { employeeId?: string; conversationId?: string }, limit = 50, order: 'newest' | 'oldest' = 'newest') {
     const filter: Filter = { propertyId };
     if (by.employeeId) filter.employeeId = by.employeeId;
     if (by.conversationId) filter.conversationId = by.conversationId;
     const docs = await this.store.find<AlertDecisionDoc>(this.projections.collection('alerts', ALERT_DECISIONS), filter, {
-      sort: { seq: -1 },
+      sort: { seq: order === 'newest' ? -1 : 1 },
       limit,
     });
     const alertIds = docs.flatMap((d) => (d.alertId ? [d.alertId] : []));

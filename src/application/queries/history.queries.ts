@@ -1,9 +1,10 @@
-/** Operations: a conversation's events in order, and its state as of any moment (by log time). */
+/** Operations: a conversation's events in order, and its state as of any moment (by the events' own time, see as-of.ts). */
 import { Inject, Injectable } from '@nestjs/common';
 import { type ConversationEvent, type ConversationState, conversationStream, evolve } from '../../domain/conversation.js';
 import { DomainError } from '../../domain/errors.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
+import { eventsAsOf } from './as-of.js';
 
 /** The events that move a ticket; each carries who moved it (data, and the actor in metadata). */
 const TICKET_MOVES: ReadonlySet<string> = new Set(['TicketOpened', 'TicketTakenOver', 'TicketReleased', 'TicketReassigned', 'TicketClosed']);
@@ -33,7 +34,8 @@ export class HistoryQueries {
   }
 
   async stateAt(propertyId: string, conversationId: string, at: Date) {
-    const events = (await this.events(propertyId, conversationId)).filter((e) => e.recordedAt.getTime() <= at.getTime());
+    // Events by their own time (`data.at`, the service's clock), as a prefix of the stream: see as-of.ts.
+    const events = eventsAsOf(await this.events(propertyId, conversationId), at);
     const state = events.reduce<ConversationState>((s, e) => evolve(s, { type: e.type, data: e.data } as ConversationEvent), null);
     const last = events[events.length - 1];
     const lastMove = events.filter((e) => TICKET_MOVES.has(e.type)).at(-1);

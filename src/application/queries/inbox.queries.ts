@@ -9,6 +9,7 @@ import {
   type ConversationDoc,
   type MessageDoc,
   chatModeOf,
+  guestNameKey,
   messageView,
 } from '../projections/inbox.projection.js';
 import { ProjectionsService } from '../projections/projections.service.js';
@@ -37,8 +38,10 @@ export class InboxQueries {
     return chatModeOf(await this.store.get<ChatModeDoc>(this.projections.collection('inbox', CHAT_MODES), propertyId));
   }
 
-  async list(propertyId: string, viewer: Viewer, status: InboxFilter, limit: number, cursor: number | null) {
+  /** `guestName`: only that guest's conversations (exact match, compared as `guestNameKey`). */
+  async list(propertyId: string, viewer: Viewer, status: InboxFilter, limit: number, cursor: number | null, guestName?: string) {
     const filter: Filter = { propertyId };
+    if (guestName !== undefined) filter.guestNameKey = guestNameKey(guestName);
     if (status === 'mine') Object.assign(filter, { status: 'assigned', ownerId: viewer.id });
     else if (status !== 'all') filter.status = status;
     if (cursor !== null) filter.activitySeq = { $lt: cursor };

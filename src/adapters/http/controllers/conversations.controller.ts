@@ -37,7 +37,7 @@ export class ConversationsController {
   @Get()
   async list(@CurrentPrincipal() me: EmployeePrincipal, @Query() q: ListConversationsQuery) {
     await this.projections.waitFor(toPosition(q.minPosition));
-    return this.inbox.list(me.propertyId, me, q.status ?? 'all', q.limit ?? 25, q.cursor ? Number(q.cursor) : null);
+    return this.inbox.list(me.propertyId, me, q.status ?? 'all', q.limit ?? 25, q.cursor ? Number(q.cursor) : null, q.guestName);
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { EventStore } from '../../../application/ports/event-store.js';
 import { EVENT_STORE } from '../../../application/ports/tokens.js';
-import { PROJECTIONS, ProjectionsService } from '../../../application/projections/projections.service.js';
+import { ProjectionsService } from '../../../application/projections/projections.service.js';
 import { Public } from '../auth/auth.guard.js';
 
 @Controller()
@@ -16,10 +16,13 @@ export class HealthController {
   @Public()
   async health() {
     const head = await this.events.headPosition();
-    // The projections run as one group, so they share one checkpoint.
-    const checkpoint = await this.projections.checkpoint();
-    const lag = head === null ? 0 : Number(head - (checkpoint ?? 0n));
-    const projections = PROJECTIONS.map((p) => ({ name: p.name, version: p.version, checkpoint: checkpoint?.toString() ?? null, lag }));
+    // Each projection's live version has its own checkpoint (a rebuilt or changed one replays alone).
+    const projections = (await this.projections.checkpoints()).map(({ name, version, checkpoint }) => ({
+      name,
+      version,
+      checkpoint: checkpoint?.toString() ?? null,
+      lag: head === null ? 0 : Math.max(0, Number(head - (checkpoint ?? 0n))),
+    }));
     return { status: 'ok', head: head?.toString() ?? null, projections };
   }
 }

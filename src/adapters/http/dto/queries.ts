@@ -19,6 +19,10 @@ export class ListConversationsQuery extends ReadQuery {
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
   limit?: number;
+
+  /** Only conversations of a guest of this name: exact match, ignoring case and surrounding/repeated spaces. */
+  @IsOptional() @IsString() @MaxLength(100) @Matches(/\S/, { message: 'guestName must not be blank' })
+  guestName?: string;
 }
 
 export class ListAlertsQuery extends ReadQuery {
@@ -44,10 +48,31 @@ export class AlertDecisionsQuery extends ReadQuery {
 /** RFC 3339 date-time only: ISO week or ordinal dates pass IsISO8601 but not `new Date()`. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** The troubleshooting checks: for the caller, about one conversation (optional). */
+export class DiagnosticsQuery extends ReadQuery {
+  @IsOptional() @IsUUID()
+  conversationId?: string;
+}
+
 export class HistoryQuery {
   @IsOptional() @Matches(RFC3339, { message: 'at must be an RFC 3339 date-time, e.g. 2026-11-25T16:30:00Z' })
   @IsISO8601({ strict: true })
   at?: string;
+}
+
+/** `GET /v1/ops/handoff-metrics`: [from, to), RFC 3339 like `at`; default the 7 days before now. */
+export class HandoffMetricsQuery extends ReadQuery {
+  @IsOptional() @Matches(RFC3339, { message: 'from must be an RFC 3339 date-time, e.g. 2026-11-18T00:00:00Z' })
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @IsOptional() @Matches(RFC3339, { message: 'to must be an RFC 3339 date-time, e.g. 2026-11-25T00:00:00Z' })
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  /** Only this employee's row in `employees` (the property's figures stay whole). */
+  @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  employeeId?: string;
 }
 
 export class StreamQuery {

@@ -12,7 +12,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ChangeEntry, type ChangeFeed, compareChangeIds, parseChangeId } from '../../../application/ports/change-feed.js';
-import { CHANGE_FEED } from '../../../application/ports/tokens.js';
+import { CHANGE_FEED, METRICS } from '../../../application/ports/tokens.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { type ConversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../../../application/views.js';
 import type { EmployeeRole } from '../../../domain/conversation.js';
 
@@ -40,6 +41,7 @@ export class SseService implements OnApplicationShutdown {
   constructor(
     @Inject(CHANGE_FEED) private readonly feed: ChangeFeed,
     @Inject(SSE_OPTIONS) private readonly options: SseOptions,
+    @Inject(METRICS) private readonly metrics: Metrics,
   ) {}
 
   get connections(): number {
@@ -87,9 +89,11 @@ export class SseService implements OnApplicationShutdown {
       clearInterval(heartbeat);
       unsubscribe();
       this.open_.delete(close);
+      this.metrics.sseConnections.dec();
       res.end();
     };
     this.open_.add(close);
+    this.metrics.sseConnections.inc();
     res.on('close', close);
 
     // A fresh stream starts now; its first id lets the client resume from here. An id we
