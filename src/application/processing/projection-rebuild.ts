@@ -4,11 +4,13 @@
  *
  * 1. An API process records the request (`projectionRebuilds`, ProjectionRegistry.request);
  *    the rebuilder here polls for it.
- * 2. A separate LogConsumer, checkpoint `name@(live + 1)`, builds the new version from the
- *    start of the log into its own collections (`${collection}_v${version}`), publishing
- *    nothing. Reads keep using the live version meanwhile.
+ * 2. A separate processor (RebuildProcessor, checkpoint `name@(live + 1)`) builds the new
+ *    version from the start of the log into its own collections (`${collection}_v${version}`),
+ *    publishing nothing. It reads the log itself in large batches and commits its checkpoint
+ *    with its documents every CATCH_UP.commitEvery events (resumable from there); a fresh one
+ *    creates its indexes once, near the head. Reads keep using the live version meanwhile.
  * 3. Hand-over, once it is within a batch of the head and of the live member: the rebuild
- *    consumer stops at R; the live group is let past R (so it has published every event the
+ *    stops at R; the live group is let past R (so it has published every event the
  *    rebuild applied silently), then stopped at P ≥ R; the rebuild applies (R, P] itself; the
  *    registry switches `name` to the new version; the group starts again, now running the new
  *    version from its checkpoint P. So no event is applied twice to the new version or skipped,
@@ -18,8 +20,8 @@
  *    After `graceMs` (well beyond that refresh) the old version's collections and checkpoint
  *    are dropped. Then the rebuild is `done`.
  *
- * Every step is resumable: a successor of the lease finds the request `running` (the rebuild
- * consumer resumes from its checkpoint) or `switched` (it only drops). The push notifier has
+ * Every step is resumable: a successor of the lease finds the request `running` (the build
+ * resumes from its checkpoint) or `switched` (it only drops). The push notifier has
  * its own checkpoint and the rebuild publishes nothing, so nothing is pushed or sent again.
  */
 import { Logger } from '@nestjs/common';
@@ -157,7 +159,7 @@ export class ProjectionRebuilder {
   private readonly logger = new Logger('ProjectionRebuilder');
   private abort: AbortController | null = null;
   private loop: Promise<void> | null = null;
-  /** The rebuild in progress here, for status: its consumer's committed position. */
+  /** The rebuild in progress here, for status: its committed position. */
   private current: { name: string; processor: RebuildProcessor } | null = null;
 
   constructor(
@@ -337,7 +339,7 @@ export class ProjectionRebuilder {
     }
   }
 
-  /** The rebuild this process is running: its consumer's committed position. */
+  /** The rebuild this process is running: its committed position. */
   progress(name: string): Position | null | undefined {
     return this.current?.name === name ? this.current.processor.after : undefined;
   }
