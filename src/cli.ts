@@ -10,6 +10,7 @@ import { CliError } from './cli/context.js';
 import { devToken, seed } from './cli/demo.js';
 import { diagnostics } from './cli/diagnostics.js';
 import { exportLog, history } from './cli/history.js';
+import { projections, rebuild } from './cli/projections.js';
 
 const program = new Command('live-chat-tickets').description('live-chat-tickets operator commands (configured by the same environment as the service)');
 
@@ -57,6 +58,20 @@ program
   .option('--name <name>', 'their display name')
   .option('--json', 'the answer as JSON (as GET /v1/diagnostics)')
   .action(diagnostics);
+
+program
+  .command('projections')
+  .description("each read model's version, checkpoint, lag and latest rebuild")
+  .option('--json', 'as JSON (as GET /v1/ops/projections)')
+  .action(projections);
+
+program
+  .command('rebuild')
+  .description('rebuild one projection beside the live one (carried out by the running projector), with a progress bar')
+  .argument('<name>')
+  .option('--no-wait', 'record the request and return')
+  .option('--timeout <seconds>', 'how long to follow it', '600')
+  .action(rebuild);
 
 program.command('seed-demo').description('seed the demo hotel into an empty embedded demo store').action(seed);
 
