@@ -63,6 +63,27 @@ export async function startServer(env: Record<string, string>, options: { waitFo
   };
 }
 
+/**
+ * A server process a test may stop and start again (same port, same data): `spawnIt` starts it,
+ * `isUp` says when it answers. Shared by the private Redis and the private FerretDB.
+ */
+async function restartable(spawnIt: () => ChildProcess, isUp: () => Promise<boolean>, what: string, timeoutMs: number) {
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawnIt();
+    await eventually(isUp, timeoutMs, what);
+  };
+  const stop = async () => {
+    if (!child) return;
+    const done = exited(child);
+    child.kill('SIGTERM');
+    await done;
+    child = null;
+  };
+  await start();
+  return { start, stop };
+}
+
 export interface RedisProcess {
   url: string;
   stop(): Promise<void>;
@@ -72,12 +93,9 @@ export interface RedisProcess {
 /** A private redis-server (append-only, like production), so restarting it disturbs no other suite. */
 export async function startPrivateRedis(dir: string): Promise<RedisProcess> {
   const port = await freePort();
-  let child: ChildProcess | null = null;
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], {
-      stdio: 'ignore',
-    });
-    await eventually(async () => {
+  const server = await restartable(
+    () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' }),
+    async () => {
       const { Redis } = await import('ioredis');
       const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       try {
@@ -88,20 +106,11 @@ export async function startPrivateRedis(dir: string): Promise<RedisProcess> {
       } finally {
         r.disconnect();
       }
-    }, 10000, 'private redis');
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    async stop() {
-      if (!child) return;
-      const done = exited(child);
-      child.kill('SIGTERM');
-      await done;
-      child = null;
     },
-  };
+    'private redis',
+    10000,
+  );
+  return { url: `redis://127.0.0.1:${port}`, ...server };
 }
 
 export interface FerretDbProcess {
@@ -123,10 +132,9 @@ export async function startPrivateFerretDb(dir: string, dbName = 'lct_private'):
   const port = await freePort();
   const dataDir = join(dir, 'ferretdb-data');
   mkdirSync(dataDir, { recursive: true });
-  let child: ChildProcess | null = null;
-  const start = async () => {
-    child = spawn(binary, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dataDir, '-log-level', 'warn'], { stdio: 'ignore' });
-    await eventually(async () => {
+  const server = await restartable(
+    () => spawn(binary, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dataDir, '-log-level', 'warn'], { stdio: 'ignore' }),
+    async () => {
       const { MongoClient } = await import('mongodb');
       const c = new MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
       try {
@@ -137,18 +145,9 @@ export async function startPrivateFerretDb(dir: string, dbName = 'lct_private'):
       } finally {
         await c.close().catch(() => undefined);
       }
-    }, 20000, 'private ferretdb');
-  };
-  await start();
-  return {
-    url: `mongodb://127.0.0.1:${port}/${dbName}`,
-    start,
-    async stop() {
-      if (!child) return;
-      const done = exited(child);
-      child.kill('SIGTERM');
-      await done;
-      child = null;
     },
-  };
+    'private ferretdb',
+    20000,
+  );
+  return { url: `mongodb://127.0.0.1:${port}/${dbName}`, ...server };
 }
