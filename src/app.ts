@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 import type { DestinationStream, Logger } from 'pino';
 import { type Adapters, connectAdapters } from './adapters/adapters.js';
 import { useCommandClock } from './adapters/http/command-context.js';
+import { DOCS_CSP, registerBrowserSecurity } from './adapters/http/browser-security.js';
 import { toErrorBody, validationException, withRequestId } from './adapters/http/errors.js';
+import { jsonBodyParser } from './adapters/http/json-body-parser.js';
+import { registerRateLimits } from './adapters/http/rate-limit.js';
+import { answerMethodNotAllowed } from './adapters/http/method-not-allowed.js';
+import { ShutdownGate } from './adapters/http/shutdown-gate.js';
 import { NestPinoLogger, createLogger, logRequests, requestIdOf, trackRequest } from './adapters/observability/logging.js';
 import { AppModule } from './wiring/app.module.js';
 import type { Config } from './config.js';
@@ -38,7 +43,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   useCommandClock(adapters.clock);
   const fastify = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    // TRUST_PROXY (off by default): otherwise any client could pick its address with X-Forwarded-For.
+    trustProxy: config.trustProxy,
     loggerInstance: logger,
     // Fastify's own request lines off: logRequests logs each request once, with its route and principal.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -52,10 +58,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   });
   logRequests(fastify.getInstance());
+  // From close() on, new requests get 503 shutting_down and every answer closes its connection (shutdown-gate.ts).
+  const gate = new ShutdownGate();
+  gate.install(fastify.getInstance());
+  answerMethodNotAllowed(fastify.getInstance()); // before any route is added: it records their methods
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, adapters), fastify, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
   });
+  // JSON bodies: objects only, depth and key count bounded, prototype poisoning refused (json-body-parser.ts).
+  app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, jsonBodyParser(fastify.getInstance()));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -64,10 +76,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       exceptionFactory: validationException,
     }),
   );
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts handles SIGTERM/SIGINT (close() with a hard timeout, exit 0);
+  // Nest's handler would re-raise the signal after its hooks, before the stores are closed.
+  // Security headers on every answer, CORS for CORS_ORIGINS (browser-security.ts); preflights are answered before any limit.
+  await registerBrowserSecurity(fastify.getInstance(), config.corsOrigins);
   if (config.roles.includes('api')) {
+    // Abuse limits per address / per token (rate-limit.ts); /health and /metrics are never limited.
+    await registerRateLimits(fastify.getInstance(), config);
     await app.register(fastifySwagger as never, { mode: 'static', specification: { path: OPENAPI_FILE, baseDir: '.' } });
-    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs' });
+    // staticCSP: the docs page gets the CSP its own files need (DOCS_CSP) instead of the API's `default-src 'none'`.
+    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   }
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -76,6 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     adapters,
     logger,
     async close() {
+      gate.close();
       await app.close();
       await adapters.close();
     },

@@ -11,6 +11,7 @@ import { devToken, seed } from './cli/demo.js';
 import { diagnostics } from './cli/diagnostics.js';
 import { exportLog, history } from './cli/history.js';
 import { projections, rebuild } from './cli/projections.js';
+import { addProperties, listProperties } from './cli/properties.js';
 
 const program = new Command('live-chat-tickets').description('live-chat-tickets operator commands (configured by the same environment as the service)');
 
@@ -46,7 +47,7 @@ program
   .requiredOption('--property <id>', 'property id', 'hotel-aurora')
   .requiredOption('--role <role>', 'agent or admin', 'agent')
   .option('--name <name>', 'display name (default: the id)')
-  .option('--ttl <ttl>', 'lifetime, e.g. 30m, 12h', '12h')
+  .option('--ttl <ttl>', 'lifetime, e.g. 30m, 12h (at most the token lifetime cap, 24h by default)', '1h')
   .action(devToken);
 
 program
@@ -72,6 +73,14 @@ program
   .option('--no-wait', 'record the request and return')
   .option('--timeout <seconds>', 'how long to follow it', '600')
   .action(rebuild);
+
+const properties = program.command('properties').description('the properties (hotels) anonymous guests may start conversations for');
+properties
+  .command('add')
+  .description('make a property known: guests may start conversations for it from now on (an admin saving any setting does the same)')
+  .argument('<propertyIds...>')
+  .action(addProperties);
+properties.command('list').description('every known property (reads the whole log)').option('--json', 'as JSON').action(listProperties);
 
 program.command('seed-demo').description('seed the demo hotel into an empty embedded demo store').action(seed);
 

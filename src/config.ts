@@ -4,9 +4,12 @@
  * without AUTH_JWT_SECRET there too, it runs as the demo (generated secret, printed tokens).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { generateVapidKeys, validateVapidKeys, validateVapidSubject } from './adapters/web-push/vapid.js';
+import { ensureDataDir } from './adapters/sqlite/data-dir.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, GUEST_AUDIENCE, STREAM_AUDIENCE } from './adapters/http/auth/token.service.js';
 
 export type Role = 'api' | 'projector' | 'worker';
 
@@ -31,6 +34,56 @@ export interface Config {
   testClockFile: string | null;
   /** Pino level of the JSON logs on stdout (LOG_LEVEL); `silent` logs nothing. */
   logLevel: LogLevel;
+
+  // --- Abuse limits (issue 9, item 1; README "Abuse limits") ---
+  /** TRUST_PROXY, as Fastify's `trustProxy`: false (default: X-Forwarded-For is ignored), true, or the proxies' addresses/CIDRs. */
+  trustProxy: boolean | string[];
+  rateLimit: RateLimitConfig;
+  /** MAX_GUEST_MESSAGES_PER_CONVERSATION: a conversation's guest messages (domain rule postGuestMessage). */
+  maxGuestMessagesPerConversation: number;
+  /** MESSAGE_TEXT_MAX_LENGTH: characters of a guest message or an employee reply. */
+  messageTextMaxLength: number;
+
+  // --- Tokens and browsers (issue 9, items 7 and 8) ---
+  /** How employee tokens are checked (adapters/http/auth/token.service.ts); `jwtSecret` stays the service's own key. */
+  auth: AuthConfig;
+  /** CORS_ORIGINS: the exact origins a browser may call the API from; empty = no CORS headers at all. */
+  corsOrigins: string[];
+
+  // --- SSE stream caps (issue 9, items 1 and 5; README "Configuration") ---
+  /** SSE_MAX_STREAMS_PER_PRINCIPAL: open streams per employee / per guest conversation, in this process; 0 = no cap. */
+  sseMaxStreamsPerPrincipal: number;
+  /** SSE_MAX_STREAMS_PER_ADDRESS: open streams per client address (`req.ip`, see TRUST_PROXY), in this process; 0 = no cap. */
+  sseMaxStreamsPerAddress: number;
+}
+
+export interface AuthConfig {
+  /** AUTH_JWKS_URL: employee tokens are RS256 with keys from this JWKS; HS256 employee tokens are then refused. */
+  jwksUrl: string | null;
+  /** AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE: required `iss` / `aud` of employee tokens, when set. */
+  issuer: string | null;
+  audience: string | null;
+  /** AUTH_MAX_TOKEN_LIFETIME_SECONDS: longest accepted `exp − iat` (or `exp − now`) of an employee token. */
+  maxTokenLifetimeSeconds: number;
+}
+
+// --- Abuse limits (issue 9, item 1) ---
+/** Requests per window, per client address (anonymous) or per bearer token (src/adapters/http/rate-limit.ts). */
+export interface RateLimitConfig {
+  /** RATE_LIMIT_ENABLED (default true): false turns every limit below off (benchmarks only). */
+  enabled: boolean;
+  /** RATE_LIMIT_ANONYMOUS_PER_MINUTE: per address, routes without a token (docs, unknown paths, requests lacking a token). */
+  anonymousPerMinute: number;
+  /** RATE_LIMIT_TOKEN_PER_MINUTE: per bearer token, authenticated routes. */
+  tokenPerMinute: number;
+  /** RATE_LIMIT_CONVERSATION_STARTS_PER_MINUTE: per address, POST /v1/guest/conversations (any outcome). */
+  conversationStartsPerMinute: number;
+  /** CONVERSATIONS_PER_ADDRESS_PER_HOUR: conversations actually started (201) per address. */
+  conversationsPerAddressPerHour: number;
+  /** RATE_LIMIT_GUEST_MESSAGES_PER_MINUTE: per guest token, POST /v1/guest/conversations/{id}/messages. */
+  guestMessagesPerMinute: number;
+  /** RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: 401s per address; past it, requests bearing a token from there get 429. */
+  authFailuresPerMinute: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -93,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('REDIS_URL', `is required when roles are split across processes (ROLES=${roles.join(',')}): the change feed must be shared`);
   }
 
+  // With a JWKS the identity provider signs nothing with our secret: it is the service's own key (guest and stream tokens).
+  if (env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET) throw new ConfigError('AUTH_JWT_SECRET', "is required with AUTH_JWKS_URL: it is the service's own key for guest and stream tokens");
   let jwtSecret = env.AUTH_JWT_SECRET ?? '';
   const demo = embedded && jwtSecret === '';
   if (demo) jwtSecret = demoSecret(dataDir);
@@ -103,7 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     port: intVar(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    // The demo is for one machine: loopback unless HOST says otherwise; containers need 0.0.0.0.
+    host: env.HOST || (demo ? '127.0.0.1' : '0.0.0.0'),
     dataDir,
     jwtSecret,
     demo,
@@ -118,6 +174,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 32 * 1024, 1024, 1024 * 1024),
     testClockFile: testClockFile(env),
     logLevel: logLevel(env),
+    // --- Abuse limits (issue 9, item 1) ---
+    trustProxy: trustProxy(env),
+    rateLimit: rateLimitConfig(env),
+    maxGuestMessagesPerConversation: intVar(env, 'MAX_GUEST_MESSAGES_PER_CONVERSATION', 300, 1, 100_000),
+    // At most the 4000 openapi.yaml promises clients: the setting only tightens it.
+    messageTextMaxLength: intVar(env, 'MESSAGE_TEXT_MAX_LENGTH', 4000, 1, 4000),
+    auth: authConfig(env),
+    corsOrigins: corsOrigins(env),
+    // --- SSE stream caps (issue 9) ---
+    sseMaxStreamsPerPrincipal: intVar(env, 'SSE_MAX_STREAMS_PER_PRINCIPAL', 10, 0, 100_000),
+    sseMaxStreamsPerAddress: intVar(env, 'SSE_MAX_STREAMS_PER_ADDRESS', 500, 0, 1_000_000),
   };
 }
 
@@ -165,7 +232,7 @@ function vapidConfig(env: NodeJS.ProcessEnv, demo: boolean, dataDir: string): Co
 }
 
 function demoVapidKeys(dataDir: string): { publicKey: string; privateKey: string } {
-  mkdirSync(dataDir, { recursive: true });
+  ensureDataDir(dataDir); // 0700; a DataFileError naming DATA_DIR if it is a file
   const file = join(dataDir, 'demo-vapid-keys.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
   const keys = generateVapidKeys();
@@ -175,10 +242,96 @@ function demoVapidKeys(dataDir: string): { publicKey: string; privateKey: string
 
 /** The demo's secret lives with its data, so demo tokens keep working across restarts. */
 function demoSecret(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
+  ensureDataDir(dataDir); // 0700; a DataFileError naming DATA_DIR if it is a file
   const file = join(dataDir, 'demo-jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+// --- Tokens and browsers (issue 9, items 7 and 8) ---
+
+function authConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const jwksUrl = urlVar(env, 'AUTH_JWKS_URL', ['https:', 'http:']);
+  if (jwksUrl && new URL(jwksUrl).protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(new URL(jwksUrl).hostname)) {
+    throw new ConfigError('AUTH_JWKS_URL', `must use https: (http: only for localhost) (got "${jwksUrl}")`);
+  }
+  const audience = env.AUTH_JWT_AUDIENCE || null;
+  if (audience === GUEST_AUDIENCE || audience === STREAM_AUDIENCE) {
+    throw new ConfigError('AUTH_JWT_AUDIENCE', `must not be "${audience}": the service uses it for its own tokens`);
+  }
+  return {
+    jwksUrl,
+    issuer: env.AUTH_JWT_ISSUER || null,
+    audience,
+    maxTokenLifetimeSeconds: intVar(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 30 * 24 * 3600),
+  };
+}
+
+/** Exact origins (scheme, host, optional port: what a browser sends as `Origin`), comma-separated. */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const entry of entries) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      /* not a URL */
+    }
+    if (origin !== entry) {
+      throw new ConfigError('CORS_ORIGINS', `must list origins like https://hotel.example (scheme, host, optional port; no path, no trailing slash), got "${entry}"`);
+    }
+  }
+  return [...new Set(entries)];
+}
+
+// --- Abuse limits (issue 9, item 1) ---
+
+const MAX_RATE = 1_000_000_000;
+
+function rateLimitConfig(env: NodeJS.ProcessEnv): RateLimitConfig {
+  const raw = env.RATE_LIMIT_ENABLED;
+  if (raw !== undefined && raw !== '' && raw !== 'true' && raw !== 'false') throw new ConfigError('RATE_LIMIT_ENABLED', `must be true or false (got "${raw}")`);
+  return {
+    enabled: raw !== 'false',
+    anonymousPerMinute: intVar(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60, 1, MAX_RATE),
+    tokenPerMinute: intVar(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', 600, 1, MAX_RATE),
+    conversationStartsPerMinute: intVar(env, 'RATE_LIMIT_CONVERSATION_STARTS_PER_MINUTE', 10, 1, MAX_RATE),
+    conversationsPerAddressPerHour: intVar(env, 'CONVERSATIONS_PER_ADDRESS_PER_HOUR', 60, 1, MAX_RATE),
+    guestMessagesPerMinute: intVar(env, 'RATE_LIMIT_GUEST_MESSAGES_PER_MINUTE', 20, 1, MAX_RATE),
+    authFailuresPerMinute: intVar(env, 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 30, 1, MAX_RATE),
+  };
+}
+
+/**
+ * Whose X-Forwarded-For to believe. Off by default: the client address is the socket's, so a
+ * client cannot pick its own rate-limit key. Behind a proxy, name it (addresses or CIDRs, or
+ * `loopback`/`linklocal`/`uniquelocal`); `true` believes any peer (only where nothing but the
+ * proxy can connect). A hop count is refused: Fastify 5 no longer trusts one (it cannot tell
+ * a proxy from a client), so it would silently mean "off".
+ */
+function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) throw new ConfigError('TRUST_PROXY', `must name the proxies (addresses or CIDRs), not a hop count (got "${raw}")`);
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (!isTrustedProxyEntry(entry)) {
+      throw new ConfigError('TRUST_PROXY', `must be true, false, or a comma-separated list of addresses/CIDRs (got "${entry}")`);
+    }
+  }
+  return entries;
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }

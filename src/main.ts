@@ -1,12 +1,16 @@
 /**
  * Entry point. With no store URL it runs everything in one process on the embedded store;
  * without AUTH_JWT_SECRET there too it is the demo: seeded data and printed tokens.
+ * SIGTERM / SIGINT shut it down gracefully (shutdown.ts). A start-up failure is one line on
+ * stderr, no stack: exit 2 for configuration, 1 otherwise (a bad data file names itself and DATA_DIR).
  */
+import { resolve } from 'node:path';
 import { CommandBus } from '@nestjs/cqrs';
 import { TokenService } from './adapters/http/auth/token.service.js';
 import { createApp } from './app.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { DEMO_EMPLOYEES, DEMO_PROPERTY, seedDemo } from './demo/seed.js';
+import { shutDownOnSignals } from './shutdown.js';
 
 async function main() {
   let config: Config;
@@ -19,22 +23,38 @@ async function main() {
     }
     throw error;
   }
-  const { app, adapters, logger } = await createApp(config);
+  const service = await createApp(config);
+  const { app, adapters, logger } = service;
+  for (const warning of adapters.startupWarnings) logger.warn(warning);
   const empty = (await adapters.eventStore.headPosition()) === null;
   await app.listen({ port: config.port, host: config.host });
-  const base = `http://localhost:${config.port}`;
+  shutDownOnSignals(service, app.getHttpServer(), logger);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = `http://${shownHost}:${config.port}`;
   logger.info({ roles: config.roles, stores: adapters.describe }, `live-chat-tickets listening on ${base} (${adapters.describe}; roles: ${config.roles.join(', ')})`);
-  if (config.demo) await printDemo(app.get(CommandBus), app.get(TokenService), base, empty);
+  if (config.demo) await printDemo(app.get(CommandBus), app.get(TokenService), base, empty, config);
 }
 
-async function printDemo(commands: CommandBus, tokens: TokenService, base: string, empty: boolean) {
+/** Printed demo tokens are short-lived (a terminal's scrollback should not hold a long-lived admin token), within the lifetime cap. */
+const DEMO_TOKEN_TTL_SECONDS = 3600;
+
+async function printDemo(commands: CommandBus, tokens: TokenService, base: string, empty: boolean, config: Config) {
   if (empty) await seedDemo(commands);
-  const lines: string[] = ['', 'Demo mode (embedded store, generated secret). Tokens valid 12 h:'];
+  const max = config.auth.maxTokenLifetimeSeconds;
+  const ttl = duration(Math.min(DEMO_TOKEN_TTL_SECONDS, max));
+  const lines: string[] = ['', `Demo mode (embedded store, generated secret). Tokens valid ${ttl}:`];
   for (const e of DEMO_EMPLOYEES) {
     const var_ = e.id.toUpperCase();
-    lines.push(`  export ${var_}=${await tokens.employeeToken(e)}   # ${e.name}, ${e.role}`);
+    lines.push(`  export ${var_}=${await tokens.employeeToken(e, ttl)}   # ${e.name}, ${e.role}`);
   }
+  const dataDir = config.dataDir;
+  // The CLI reads DATA_DIR like the service (the demo's secret is there): name it unless it is the default.
+  const env = dataDir === resolve('./data') ? '' : `DATA_DIR=${shellQuote(dataDir)} `;
+  const [first] = DEMO_EMPLOYEES;
   lines.push(
+    '',
+    `Fresh tokens when these expire (any employee id; --role agent|admin; --ttl up to ${duration(max)}):`,
+    `  export ${first!.id.toUpperCase()}=$(${env}npx live-chat-tickets dev-token ${first!.id} --property ${DEMO_PROPERTY} --role ${first!.role} --ttl ${ttl})`,
     '',
     'Try it:',
     `  curl -s ${base}/v1/conversations -H "Authorization: Bearer $ALICE"`,
@@ -49,6 +69,17 @@ async function printDemo(commands: CommandBus, tokens: TokenService, base: strin
     '',
   );
   console.log(lines.join('\n'));
+}
+
+/** Seconds as the CLI's --ttl takes them: `1h`, `90m`, `45s`. */
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+function shellQuote(value: string): string {
+  return /^[\w./:@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 main().catch((error) => {

@@ -3,7 +3,6 @@
  * default (SQLite files in DATA_DIR, in-process change feed, built-in AVA) or the production
  * servers. Connecting happens before Nest starts, so a bad URL fails fast, naming its variable.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AiResponder } from '../application/ports/ai-responder.js';
 import type { ChangeFeed } from '../application/ports/change-feed.js';
@@ -18,8 +17,10 @@ import { BuiltinAiResponder } from './ai/builtin-responder.js';
 import { FileClock } from './clock/file-clock.js';
 import { SystemClock } from './clock/system-clock.js';
 import { HttpAiResponder } from './ai/http-responder.js';
-import { InProcessChangeFeed } from './memory/in-process-change-feed.js';
 import { InProcessIdempotencyStore } from './memory/in-process-idempotency-store.js';
+import { openDataFile, prepareDataDir } from './sqlite/data-dir.js';
+import { SqliteChangeFeed } from './sqlite/sqlite-change-feed.js';
+import { PUBLISHED_CHECKPOINT } from '../application/processing/projector.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteLeaseStore } from './sqlite/sqlite-lease-store.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
@@ -56,38 +57,50 @@ export interface Adapters {
   /** One probe per configured store (event store, read models, leases; Redis when configured). */
   probes: StoreProbe[];
   describe: string;
+  /** What start-up changed or could not (DATA_DIR modes tightened): main.ts logs each as a warning. */
+  startupWarnings: string[];
   close(): Promise<void>;
 }
 
 export async function connectAdapters(config: Config): Promise<Adapters> {
-  mkdirSync(config.dataDir, { recursive: true });
+  // DATA_DIR 0700, its files 0600 (tightened if looser); a file that cannot be used names itself and DATA_DIR (data-dir.ts).
+  const startupWarnings = prepareDataDir(config.dataDir);
+  const dataFile = <T>(name: string, open: (file: string) => T): T => openDataFile(join(config.dataDir, name), config.dataDir, open);
   const opened: Array<{ close(): Promise<void> }> = [];
   const metrics = new Metrics();
   try {
-    const eventStore: EventStore = new MeteredEventStore(
-      config.eventStoreUrl ? await EsdbEventStore.connect(config.eventStoreUrl) : new SqliteEventStore(join(config.dataDir, 'events.db')),
-      metrics,
-    );
+    // The SQLite stores remember a failed write (disk full, read-only) until one succeeds: /health/ready asks them.
+    const sqliteEvents = config.eventStoreUrl ? null : dataFile('events.db', (f) => new SqliteEventStore(f));
+    const eventStore: EventStore = new MeteredEventStore(sqliteEvents ?? (await EsdbEventStore.connect(config.eventStoreUrl!)), metrics);
     opened.push(eventStore);
-    const readModels: ReadModelStore = config.mongoUrl
-      ? await MongoReadModelStore.connect(config.mongoUrl)
-      : new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
+    const sqliteReadModels = config.mongoUrl ? null : dataFile('read-models.db', (f) => new SqliteReadModelStore(f));
+    const readModels: ReadModelStore = sqliteReadModels ?? (await MongoReadModelStore.connect(config.mongoUrl!));
     opened.push(readModels);
     const leases: LeaseStore = config.mongoUrl
       ? await MongoLeaseStore.connect(config.mongoUrl)
-      : new SqliteLeaseStore(join(config.dataDir, 'read-models.db'));
+      : dataFile('read-models.db', (f) => new SqliteLeaseStore(f));
     opened.push(leases);
-    // The in-process feed starts where the log is now: older Last-Event-IDs get a reset.
-    const head = await eventStore.headPosition();
     const redisFeed = config.redisUrl ? await RedisChangeFeed.connect(config.redisUrl) : null;
-    const changeFeed: ChangeFeed = redisFeed ?? new InProcessChangeFeed(10_000, `${head ?? 0n}-999999999`);
+    const changeFeed: ChangeFeed = redisFeed ?? (await embeddedChangeFeed(eventStore, readModels, dataFile));
     opened.push(changeFeed);
     const redisIdempotency = config.redisUrl ? await RedisIdempotencyStore.connect(config.redisUrl) : null;
     const idempotency: IdempotencyStore = redisIdempotency ?? new InProcessIdempotencyStore();
     opened.push(idempotency);
     const probes: StoreProbe[] = [
-      { name: 'eventStore', check: async () => ({ head: (await eventStore.headPosition())?.toString() ?? null }) },
-      { name: 'readModels', check: async () => void (await readModels.checkpoint('health-probe')) },
+      {
+        name: 'eventStore',
+        check: async () => {
+          await sqliteEvents?.checkWritable();
+          return { head: (await eventStore.headPosition())?.toString() ?? null };
+        },
+      },
+      {
+        name: 'readModels',
+        check: async () => {
+          await sqliteReadModels?.checkWritable();
+          await readModels.checkpoint('health-probe');
+        },
+      },
       { name: 'leases', check: async () => void (await leases.holder('projector')) },
       ...(redisFeed ? [{ name: 'changeFeed', check: () => redisFeed.ping() }] : []),
       ...(redisIdempotency ? [{ name: 'idempotency', check: () => redisIdempotency.ping() }] : []),
@@ -98,7 +111,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
     const describe = [
       config.eventStoreUrl ? 'events: EventStoreDB' : `events: SQLite in ${config.dataDir}`,
       config.mongoUrl ? 'read models: MongoDB' : 'read models: SQLite',
-      config.redisUrl ? 'change feed: Redis' : 'change feed: in process',
+      config.redisUrl ? 'change feed: Redis' : 'change feed: SQLite',
       config.redisUrl ? 'idempotency keys: Redis' : 'idempotency keys: in process',
       config.vapid ? 'web push: on' : 'web push: unavailable (no VAPID keys)',
       ...(config.testClockFile ? [`clock: TEST file ${config.testClockFile}`] : []),
@@ -115,6 +128,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
       metrics,
       probes,
       describe,
+      startupWarnings,
       async close() {
         for (const adapter of opened.reverse()) await adapter.close();
       },
@@ -124,3 +138,21 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
     throw error;
   }
 }
+
+/**
+ * Without Redis, the change feed is a SQLite file in DATA_DIR (sqlite-change-feed.ts), so SSE
+ * ids survive a restart. A new file starts after what the projector had already published:
+ * ids handed out before it existed are then too old (reset), and nothing published from now
+ * on is mistaken for a republish. So does a file left from another log (beyond its head).
+ */
+async function embeddedChangeFeed(
+  eventStore: EventStore,
+  readModels: ReadModelStore,
+  dataFile: <T>(name: string, open: (file: string) => T) => T,
+): Promise<SqliteChangeFeed> {
+  const published = await readModels.checkpoint(PUBLISHED_CHECKPOINT);
+  const logHead = await eventStore.headPosition();
+  return dataFile(CHANGE_FEED_FILE, (file) => new SqliteChangeFeed(file, { startAfter: `${published ?? 0n}-999999999`, logHead }));
+}
+
+export const CHANGE_FEED_FILE = 'change-feed.db';

@@ -16,7 +16,12 @@ export async function devToken(employeeId: string, options: { property: string; 
   const config = cliConfig();
   requireDemo(config, 'dev-token');
   if (options.role !== 'agent' && options.role !== 'admin') throw new CliError(`--role must be agent or admin (got "${options.role}")`);
-  if (!/^\d+[smh]$/.test(options.ttl)) throw new CliError(`--ttl must be like 30m or 12h (got "${options.ttl}")`);
+  const ttl = /^(\d+)([smh])$/.exec(options.ttl);
+  if (!ttl) throw new CliError(`--ttl must be like 30m or 12h (got "${options.ttl}")`);
+  // A longer token would be refused by the service (AUTH_MAX_TOKEN_LIFETIME_SECONDS): say so now.
+  const seconds = Number(ttl[1]) * { s: 1, m: 60, h: 3600 }[ttl[2] as 's' | 'm' | 'h'];
+  const max = config.auth.maxTokenLifetimeSeconds;
+  if (seconds > max) throw new CliError(`--ttl ${options.ttl} is longer than the service accepts (AUTH_MAX_TOKEN_LIFETIME_SECONDS=${max})`);
   const token = await new TokenService(config.jwtSecret).employeeToken(
     { id: employeeId, propertyId: options.property, role: options.role, name: options.name ?? employeeId },
     options.ttl,

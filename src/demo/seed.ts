@@ -6,6 +6,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { ChangePersonalSettings } from '../application/commands/employee-commands.js';
 import { PostGuestMessage } from '../application/commands/post-guest-message.js';
+import { RegisterProperty } from '../application/commands/register-property.js';
 import { StartConversation } from '../application/commands/start-conversation.js';
 import type { EmployeePrincipal } from '../adapters/http/auth/principal.js';
 
@@ -18,6 +19,8 @@ export const DEMO_EMPLOYEES: Array<Omit<EmployeePrincipal, 'kind'>> = [
 
 export async function seedDemo(commands: CommandBus): Promise<string> {
   const at = new Date().toISOString();
+  // Known, so its guests may start conversations (domain/property.ts), as `properties add` does.
+  await commands.execute(new RegisterProperty(DEMO_PROPERTY, 'cli', 'operator', at));
   await commands.execute(
     new ChangePersonalSettings(
       DEMO_PROPERTY,

@@ -88,6 +88,8 @@ export interface Conversation {
    * close; an answered one is never answered twice.
    */
   awaitingAi: ReadonlySet<string>;
+  /** How many messages the guest wrote (postGuestMessage caps them). */
+  guestMessages: number;
 }
 
 export type ConversationState = Conversation | null;
@@ -107,6 +109,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       startedAt: d.at,
       ticket: null,
       awaitingAi: new Set(),
+      guestMessages: 0,
     };
   }
   if (state === null) return state;
@@ -140,8 +143,12 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       awaitingAi.delete(event.data.inReplyTo);
       return { ...state, awaitingAi };
     }
-    case 'GuestMessagePosted':
-      return isTicketActive(state) ? state : { ...state, awaitingAi: new Set([...state.awaitingAi, event.data.messageId]) };
+    case 'GuestMessagePosted': {
+      const guestMessages = state.guestMessages + 1;
+      return isTicketActive(state)
+        ? { ...state, guestMessages }
+        : { ...state, guestMessages, awaitingAi: new Set([...state.awaitingAi, event.data.messageId]) };
+    }
     case 'SupportRequestDeclined':
     case 'EmployeeReplied':
     case 'ClosureMessageSent':
@@ -172,12 +179,36 @@ export function startConversation(
   return [{ type: 'ConversationStarted', data: cmd }];
 }
 
+/** The deployment's caps on what a conversation takes (MAX_GUEST_MESSAGES_PER_CONVERSATION, MESSAGE_TEXT_MAX_LENGTH). */
+export interface ConversationLimits {
+  maxGuestMessages?: number;
+  maxTextLength?: number;
+}
+
+/** A message's text is at most `maxTextLength` characters (the API itself never takes more than 4000). */
+function ensureTextFits(text: string, limits: ConversationLimits): void {
+  if (limits.maxTextLength === undefined || text.length <= limits.maxTextLength) return;
+  throw new DomainError('invalid', 'text_too_long', 'Validation failed', [
+    { field: 'text', messages: [`text must be shorter than or equal to ${limits.maxTextLength} characters`] },
+  ]);
+}
+
+/**
+ * A guest writes. At most `maxGuestMessages` per conversation: one guest must not grow a stream
+ * without bound (every command on it reads it); a guest with more to say starts a new conversation.
+ */
 export function postGuestMessage(
   state: ConversationState,
-  cmd: { messageId: string; text: string; at: string },
+  cmd: { messageId: string; text: string; at: string } & ConversationLimits,
 ): ConversationEvent[] {
-  existing(state);
-  return [{ type: 'GuestMessagePosted', data: cmd }];
+  const conversation = existing(state);
+  ensureTextFits(cmd.text, cmd);
+  if (cmd.maxGuestMessages !== undefined && conversation.guestMessages >= cmd.maxGuestMessages) {
+    throw new DomainError('conflict', 'message_limit_reached', `This conversation has reached its limit of ${cmd.maxGuestMessages} guest messages; start a new conversation`, {
+      limit: cmd.maxGuestMessages,
+    });
+  }
+  return [{ type: 'GuestMessagePosted', data: { messageId: cmd.messageId, text: cmd.text, at: cmd.at } }];
 }
 
 /**
@@ -295,9 +326,10 @@ export function takeOver(state: ConversationState, cmd: { employee: Employee; at
  */
 export function reply(
   state: ConversationState,
-  cmd: { employee: Employee; messageId: string; text: string; at: string},
+  cmd: { employee: Employee; messageId: string; text: string; at: string } & Pick<ConversationLimits, 'maxTextLength'>,
 ): ConversationEvent[] {
   const ticket = activeTicket(state);
+  ensureTextFits(cmd.text, cmd);
   const replied: ConversationEvent = {
     type: 'EmployeeReplied',
     data: {

@@ -15,7 +15,7 @@ import { PushSubscriptionsController } from '../adapters/http/controllers/push-s
 import { SettingsController } from '../adapters/http/controllers/settings.controller.js';
 import { StreamController } from '../adapters/http/controllers/stream.controller.js';
 import { IdempotencyInterceptor } from '../adapters/http/idempotency.interceptor.js';
-import { SSE_OPTIONS, SseService } from '../adapters/http/sse/sse.service.js';
+import { SSE_OPTIONS, type SseOptions, SseService } from '../adapters/http/sse/sse.service.js';
 import type { Config } from '../config.js';
 
 export class ApiModule {
@@ -37,8 +37,24 @@ export class ApiModule {
         PushSubscriptionsController,
       ],
       providers: [
-        { provide: TokenService, useValue: new TokenService(config.jwtSecret) },
-        { provide: SSE_OPTIONS, useValue: { heartbeatMs: config.heartbeatMs, maxBufferedBytes: 1024 * 1024 } },
+        {
+          provide: TokenService,
+          useValue: new TokenService({
+            secret: config.jwtSecret,
+            jwksUrl: config.auth.jwksUrl,
+            issuer: config.auth.issuer,
+            audience: config.auth.audience,
+            maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
+          }),
+        },
+        {
+          provide: SSE_OPTIONS,
+          useValue: {
+            heartbeatMs: config.heartbeatMs,
+            maxBufferedBytes: 1024 * 1024,
+            caps: { perPrincipal: config.sseMaxStreamsPerPrincipal, perAddress: config.sseMaxStreamsPerAddress },
+          } satisfies SseOptions,
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         SseService,

@@ -15,6 +15,7 @@ import { ChangePersonalSettingsHandler, MarkAlertReadHandler } from '../applicat
 import { ReassignTicketHandler, ReleaseTicketHandler } from '../application/commands/handoff.js';
 import { PostGuestMessageHandler } from '../application/commands/post-guest-message.js';
 import { RemoveGoneSubscriptionHandler, SubscribePushHandler, UnsubscribePushHandler } from '../application/commands/push-subscriptions.js';
+import { RegisterPropertyHandler } from '../application/commands/register-property.js';
 import { ReplyHandler } from '../application/commands/reply.js';
 import { RequestSupportHandler } from '../application/commands/request-support.js';
 import { StartConversationHandler } from '../application/commands/start-conversation.js';
@@ -28,6 +29,7 @@ import { HandoffMetricsQueries } from '../application/queries/handoff-metrics.qu
 import { HistoryQueries } from '../application/queries/history.queries.js';
 import { SettingsHistoryQueries } from '../application/queries/settings-history.queries.js';
 import { InboxQueries } from '../application/queries/inbox.queries.js';
+import { KnownProperties } from '../application/queries/known-properties.js';
 import { GuestMessageQueries } from '../application/queries/guest-message.queries.js';
 import { PushSubscriptionQueries } from '../application/queries/push-subscription.queries.js';
 import { SettingsQueries } from '../application/queries/settings.queries.js';
@@ -66,9 +68,10 @@ const commandHandlers = [
   SendTestPushHandler,
   ChangeEscalationSettingsHandler,
   EscalateTicketHandler,
+  RegisterPropertyHandler,
 ];
 
-const queries = [ProjectionsService, InboxQueries, GuestMessageQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries, HandoffMetricsQueries, SettingsHistoryQueries, DiagnosticsQueries];
+const queries = [ProjectionsService, InboxQueries, GuestMessageQueries, SettingsQueries, AlertQueries, HistoryQueries, PushSubscriptionQueries, HandoffMetricsQueries, SettingsHistoryQueries, DiagnosticsQueries, KnownProperties];
 
 export class CoreModule {
   static forRoot(config: Config, adapters: Adapters): DynamicModule {

@@ -22,7 +22,7 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const dist = (p) => import(join(ROOT, 'dist', p));
 const { SqliteEventStore } = await dist('adapters/sqlite/sqlite-event-store.js');
 const { SqliteReadModelStore } = await dist('adapters/sqlite/sqlite-read-model-store.js');
-const { InProcessChangeFeed } = await dist('adapters/memory/in-process-change-feed.js');
+const { SqliteChangeFeed } = await dist('adapters/sqlite/sqlite-change-feed.js');
 const { PROJECTIONS, ProjectionsService } = await dist('application/projections/projections.service.js');
 const { CATCH_UP, RebuildProcessor } = await dist('application/processing/projection-rebuild.js');
 const { GROUP_CHECKPOINT, PUBLISHED_CHECKPOINT } = await dist('application/processing/projector.js');
@@ -139,7 +139,7 @@ log(`raw scan: ${out.rawScan.eventsPerSec} events/s`);
 // seeded with the same apply code in large batches (indexes created at the end), the other
 // projections' checkpoints are set to the head without their documents (nothing reads them
 // here), and the group then starts at the head, as a caught-up projector would.
-const service = new ProjectionsService(events, store, new InProcessChangeFeed(10_000, `${N}-999999999`));
+const service = new ProjectionsService(events, store, new SqliteChangeFeed(join(dir, 'change-feed.db'), { startAfter: `${N}-999999999` }));
 const head = await events.headPosition();
 {
   const t0 = performance.now();

@@ -1,17 +1,95 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { InProcessChangeFeed } from '../../src/adapters/memory/in-process-change-feed.js';
+import { SqliteChangeFeed } from '../../src/adapters/sqlite/sqlite-change-feed.js';
 import { RedisChangeFeed, type RedisChangeFeedOptions } from '../../src/adapters/redis/redis-change-feed.js';
 import type { ChangeEntry } from '../../src/application/ports/change-feed.js';
+import { tempDir } from '../support/temp-dir.js';
 import { change, changeFeedContract, sleep, waitFor } from './change-feed.contract.js';
 
-changeFeedContract('InProcessChangeFeed', async (options) => new InProcessChangeFeed(options?.capacity));
+const feedDir = tempDir('lct-change-feed-');
+afterAll(() => feedDir.cleanup());
+const feedFile = () => join(feedDir.dir, `${randomUUID()}.db`);
+
+changeFeedContract('SqliteChangeFeed', async (options) => new SqliteChangeFeed(feedFile(), { capacity: options?.capacity }));
+
+describe('SqliteChangeFeed (embedded only)', () => {
+  const ids = (entries: ChangeEntry[]) => entries.map((e) => e.id);
+
+  it('keeps its entries, its newest id and what it dropped across a reopen of the file', async () => {
+    const file = feedFile();
+    const first = new SqliteChangeFeed(file, { capacity: 3 });
+    await first.publish(['1-0', '2-0', '3-0', '4-0', '5-0'].map((id) => change(id)));
+    await first.close();
+
+    const reopened = new SqliteChangeFeed(file, { capacity: 3, startAfter: '99-0' }); // startAfter is for a new file only
+    try {
+      expect(await reopened.lastId()).toBe('5-0');
+      expect(ids((await reopened.readAfter('2-0', 10)).entries)).toEqual(['3-0', '4-0', '5-0']);
+      expect(await reopened.readAfter('1-0', 10)).toEqual({ entries: [], tooOld: true });
+      await reopened.publish([change('5-0'), change('6-0')]); // 5-0 was published before the reopen: skipped
+      expect(ids((await reopened.readAfter('3-0', 10)).entries)).toEqual(['4-0', '5-0', '6-0']);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a new file starts after startAfter: ids at or below it are too old, later ones are kept', async () => {
+    const feed = new SqliteChangeFeed(feedFile(), { startAfter: '41-999999999' });
+    try {
+      expect(await feed.lastId()).toBe('41-999999999');
+      expect(await feed.readAfter('41-0', 10)).toEqual({ entries: [], tooOld: true });
+      expect(await feed.readAfter('41-999999999', 10)).toEqual({ entries: [], tooOld: false });
+      await feed.publish([change('41-5'), change('42-0')]); // 41-5 precedes the start: skipped
+      expect(ids((await feed.readAfter('41-999999999', 10)).entries)).toEqual(['42-0']);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('a file left from another log (entries beyond the log head) starts over, so the new log is not skipped as a republish', async () => {
+    const file = feedFile();
+    const old = new SqliteChangeFeed(file);
+    await old.publish([change('40-0'), change('50-0')]);
+    await old.close();
+    const kept = new SqliteChangeFeed(file, { logHead: 50n, startAfter: '0-999999999' });
+    expect(await kept.lastId()).toBe('50-0'); // its own log: kept
+    await kept.close();
+
+    const reset = new SqliteChangeFeed(file, { logHead: 3n, startAfter: '0-999999999' });
+    try {
+      expect(await reset.lastId()).toBe('0-999999999');
+      expect(await reset.readAfter('40-0', 10)).toEqual({ entries: [], tooOld: false }); // above lastId: SSE says "ahead"
+      await reset.publish([change('4-0')]);
+      expect(ids((await reset.readAfter('0-999999999', 10)).entries)).toEqual(['4-0']);
+    } finally {
+      await reset.close();
+    }
+  });
+
+  it('writes one transaction per publish, however many entries it carries', async () => {
+    const file = feedFile();
+    const feed = new SqliteChangeFeed(file);
+    const walPages = () => statSync(`${file}-wal`).size / 4096;
+    try {
+      await feed.publish([change('1-0')]);
+      const start = walPages();
+      await feed.publish(Array.from({ length: 200 }, (_, i) => change(`${i + 2}-0`)));
+      const oneBatch = walPages() - start;
+      // A commit appends every page it changed to the WAL: a transaction per entry would cost at least 200 pages.
+      expect(oneBatch).toBeGreaterThan(0);
+      expect(oneBatch).toBeLessThan(200 / 4);
+      expect(ids((await feed.readAfter('0-0', 1000)).entries)).toHaveLength(201);
+    } finally {
+      await feed.close();
+    }
+  });
+});
 
 function redisUrl(): string {
   const url = process.env.REDIS_URL;

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Doc, DocWrite, ReadModelStore } from '../../src/application/ports/read-models.js';
+import type { Doc, DocWrite, Filter, ReadModelStore } from '../../src/application/ports/read-models.js';
 
 /** Documents with arbitrary body fields (the port's `Doc` names only `_id` and `_pos`). */
 type AnyDoc = Doc & { [field: string]: unknown };
@@ -290,6 +290,33 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
           cursor = page[page.length - 1]!.seq as number;
         }
         expect(seen).toEqual([3_000_000_001, 3_000_000_000, 12, 7, 5, 1]);
+      });
+
+      it('pages backwards through one parent\'s children on an ascending index (the transcript query: equality, $lt, descending sort, limit)', async () => {
+        const c = unique('transcript');
+        await store.ensureIndexes([{ collection: c, fields: { conversationId: 1, seq: 1 } }]);
+        const seqs = Array.from({ length: 23 }, (_, i) => 3 * i + 2);
+        await store.commit(
+          unique('p'),
+          [
+            ...seqs.map((seq, i) => write(c, { _id: `m${i}`, _pos: BigInt(seq), conversationId: 'c1', seq })),
+            // Another conversation's messages interleave in the log: never on c1's pages.
+            ...seqs.map((seq, i) => write(c, { _id: `o${i}`, _pos: BigInt(seq + 1), conversationId: 'c2', seq: seq + 1 })),
+          ],
+          100n,
+        );
+        const pages: number[][] = [];
+        let before: number | null = null;
+        for (;;) {
+          const filter: Filter = before === null ? { conversationId: 'c1' } : { conversationId: 'c1', seq: { $lt: before } };
+          const page = await store.find<AnyDoc>(c, filter, { sort: { seq: -1 }, limit: 5 });
+          if (page.length === 0) break;
+          pages.push(page.map((d) => d.seq as number));
+          before = page[page.length - 1]!.seq as number;
+        }
+        expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+        expect(pages.flat()).toEqual([...seqs].reverse());
+        expect(await store.find<AnyDoc>(c, { conversationId: 'c1', seq: { $lt: 2 } }, { sort: { seq: -1 }, limit: 5 })).toEqual([]);
       });
     });
 

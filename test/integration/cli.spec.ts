@@ -117,8 +117,24 @@ describe('live-chat-tickets CLI on a demo data dir', () => {
     }
   }, 240_000);
 
+  it('properties add makes properties known (once); properties list shows them, the seeded demo hotel included', async () => {
+    const added = await cli(demo, 'properties', 'add', 'hotel-cli-a', 'hotel-cli-b');
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.stdout).toMatch(/added property hotel-cli-a\nadded property hotel-cli-b/);
+    expect((await cli(demo, 'properties', 'add', 'hotel-cli-a')).stdout).toMatch(/known already: nothing changed/);
+    const listed = JSON.parse((await cli(demo, 'properties', 'list', '--json')).stdout) as Array<{ propertyId: string; source: string }>;
+    const ids = listed.map((p) => p.propertyId);
+    expect(ids).toEqual([...ids].sort());
+    expect(listed).toEqual(
+      expect.arrayContaining(['hotel-aurora', 'hotel-cli-a', 'hotel-cli-b'].map((propertyId) => expect.objectContaining({ propertyId, source: 'cli' }))),
+    );
+    const bad = await cli(demo, 'properties', 'add', ' padded ');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/a property id is 1-100 characters/);
+  });
+
   it('answers --help for each command', async () => {
-    for (const command of ['vapid-keys', 'history', 'export', 'diagnostics', 'projections', 'rebuild', 'dev-token', 'seed-demo']) {
+    for (const command of ['vapid-keys', 'history', 'export', 'diagnostics', 'projections', 'rebuild', 'dev-token', 'seed-demo', 'properties']) {
       const r = await cli(demo, command, '--help');
       expect({ command, code: r.code }).toEqual({ command, code: 0 });
       expect(r.stdout).toMatch(new RegExp(`Usage: live-chat-tickets ${command}`));

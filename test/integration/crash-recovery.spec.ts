@@ -12,14 +12,17 @@ import { client, eventually } from '../support/http.js';
 import { compareWithRebuild } from '../support/rebuild.js';
 import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-app.js';
+import { TEST_RATE_LIMITS, addPropertiesWithCli } from '../support/test-env.js';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 
 async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
   // The embedded store only: the test run's REDIS_URL/MONGODB_URL must not leak into the server.
   const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, ...env } = process.env;
+  const serverEnv = { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: TEST_SECRET, ...TEST_RATE_LIMITS };
+  await addPropertiesWithCli(serverEnv, ['hotel-a']);
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: TEST_SECRET },
+    env: serverEnv,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok, 15000, 'server start');

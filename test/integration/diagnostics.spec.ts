@@ -75,7 +75,8 @@ function harness(env: Record<string, string>) {
     },
     async property(propertyId: string, s: { requestSupportChat: boolean; chatMode: string; push?: boolean }) {
       const admin = await h.t.employee(`admin-${propertyId}`, propertyId, 'admin');
-      if (s.requestSupportChat || s.chatMode !== 'ai_only') await helpers.liveChat(admin, { requestSupportChat: s.requestSupportChat, chatMode: s.chatMode });
+      // Saved even when unchanged (it then appends no setting): an admin's save makes the property known to guests.
+      await helpers.liveChat(admin, { requestSupportChat: s.requestSupportChat, chatMode: s.chatMode });
       if (s.push) await helpers.pushSwitch(admin, true);
       return admin;
     },
@@ -319,6 +320,7 @@ describe('diagnostics through the API', () => {
     });
 
     it("answers 404 for another property's conversation, 400 for a malformed id, 403 for a guest", async () => {
+      await x.property('ct-elsewhere', { requestSupportChat: false, chatMode: 'ai_only' });
       const g = await x.guest('ct-elsewhere');
       expect((await api().get(`/v1/diagnostics?conversationId=${g.conversationId}`, alice)).status).toBe(404);
       expect((await api().get('/v1/diagnostics?conversationId=not-a-uuid', alice)).status).toBe(400);
@@ -495,6 +497,7 @@ describe('diagnostics through the API', () => {
 
   describe('finding a conversation by guest name', () => {
     it("matches the whole name, ignoring case and extra spaces, within the caller's property only", async () => {
+      for (const property of ['gn-a', 'gn-b']) await x.property(property, { requestSupportChat: false, chatMode: 'ai_only' });
       const mine = [await x.guest('gn-a', 'Maria Lopez'), await x.guest('gn-a', '  maria   LOPEZ ')];
       await x.guest('gn-a', 'Maria Lopez-Garcia');
       const theirs = await x.guest('gn-b', 'Maria Lopez');

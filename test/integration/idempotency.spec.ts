@@ -102,13 +102,18 @@ describe('Idempotency-Key (embedded store)', () => {
     expect(count(await eventTypes(api, admin, conversationId), 'GuestMessagePosted')).toBe(1);
   });
 
-  it('a retried anonymous conversation start returns the same conversation and token', async () => {
+  it('a retried anonymous conversation start returns the same conversation, with a guest token for it (issued anew, never stored)', async () => {
     const k = key();
     const body = { propertyId: 'hotel-a', guestName: 'Ida' };
     const first = await api.post('/v1/guest/conversations', undefined, body, idem(k));
     const again = await api.post('/v1/guest/conversations', undefined, body, idem(k));
     expect(first.status).toBe(201);
-    expect({ status: again.status, body: again.body }).toEqual({ status: 201, body: first.body });
+    expect({ status: again.status, body: again.body }).toEqual({
+      status: 201,
+      body: { conversationId: first.body.conversationId, position: first.body.position, guestToken: expect.any(String) },
+    });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api.get(`/v1/guest/conversations/${first.body.conversationId}`, again.body.guestToken)).status).toBe(200);
     expect(count(await eventTypes(api, admin, first.body.conversationId), 'ConversationStarted')).toBe(1);
   });
 

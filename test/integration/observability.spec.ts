@@ -6,7 +6,9 @@
  * Redis) and stop those private servers, never the shared ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CommandBus } from '@nestjs/cqrs';
 import parsePrometheus, { type PrometheusFamily, type PrometheusSample } from 'parse-prometheus-text-format';
+import { RegisterProperty } from '../../src/application/commands/register-property.js';
 import { DEFAULT_PUSH_POLICY, PushDelivery, type PushJob } from '../../src/application/processing/push-delivery.js';
 import type { PushResult, PushSender } from '../../src/application/ports/push-sender.js';
 import type { ReadModelStore } from '../../src/application/ports/read-models.js';
@@ -295,6 +297,8 @@ describe('a 5xx in the log (in process)', () => {
   beforeAll(async () => {
     const destination = { write: (chunk: string) => void lines.push(JSON.parse(chunk) as Record<string, any>) };
     app = await createApp(loadConfig({ DATA_DIR: tmp.dir, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv), { logDestination: destination });
+    // Guests start conversations only for a known property: added as `properties add` does.
+    await app.app.get(CommandBus).execute(new RegisterProperty('hotel-5xx', 'cli', 'operator', new Date().toISOString()));
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.app.getHttpServer().address() as { port: number }).port}`;
   });

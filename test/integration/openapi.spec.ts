@@ -27,6 +27,7 @@ import {
   HistoryQuery,
   ListAlertsQuery,
   ListConversationsQuery,
+  MessagesQuery,
   ReadQuery,
   StreamQuery,
 } from '../../src/adapters/http/dto/queries.js';
@@ -265,6 +266,7 @@ describe('openapi.yaml', () => {
         if (path.includes('{id}') && !path.endsWith('/stream')) need('404', 'unknown or foreign id');
         if (path.startsWith('/v1/ops/') || (method === 'put' && path.startsWith('/v1/settings/'))) need('403', 'admin only');
         if (path.startsWith('/v1/conversations/{id}/') && method === 'post') need('409', 'ticket state conflicts');
+        if (['post', 'put', 'delete'].includes(method) && path !== '/v1/stream-tokens') need('503', 'a store that cannot write: storage_unavailable');
         if ((method === 'post' || method === 'put') && path !== '/v1/stream-tokens') {
           if (!params.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')) problems.push(`${label}: no Idempotency-Key header`);
         }
@@ -370,6 +372,8 @@ describe('openapi.yaml', () => {
       ['get', '/v1/conversations', ListConversationsQuery],
       ['get', '/v1/conversations/{id}', ReadQuery],
       ['get', '/v1/guest/conversations/{id}', ReadQuery],
+      ['get', '/v1/conversations/{id}/messages', MessagesQuery],
+      ['get', '/v1/guest/conversations/{id}/messages', MessagesQuery],
       ['get', '/v1/settings/live-chat', ReadQuery],
       ['get', '/v1/settings/push-notifications', ReadQuery],
       ['get', '/v1/settings/escalation', ReadQuery],
@@ -489,6 +493,9 @@ describe('openapi.yaml', () => {
       await check('GET', `/v1/guest/conversations/${id}?minPosition=${support.position}`, { token: guest }, 200);
       await check('GET', `/v1/conversations?status=open&limit=5&minPosition=${support.position}`, { token: agent }, 200);
       await check('GET', `/v1/conversations/${id}`, { token: agent }, 200);
+      const page = (await check('GET', `/v1/conversations/${id}/messages?limit=2&minPosition=${support.position}`, { token: agent }, 200)).json() as JsonObject;
+      await check('GET', `/v1/conversations/${id}/messages?before=${page.nextBefore}`, { token: agent }, 200);
+      await check('GET', `/v1/guest/conversations/${id}/messages?limit=2`, { token: guest }, 200);
 
       // A reply to the open ticket takes it over; released, it is open again.
       await check('POST', `/v1/conversations/${id}/messages`, { token: otherAgent, body: { text: 'early' } }, 201);
@@ -552,6 +559,15 @@ describe('openapi.yaml', () => {
       await check('GET', '/v1/conversations?unexpected=1', { token: agent }, 400);
       await check('GET', '/v1/conversations/not-a-uuid', { token: agent }, 400);
       await check('GET', `/v1/conversations/${id}?minPosition=-1`, { token: agent }, 400);
+      await check('GET', `/v1/conversations/${id}/messages?before=x&limit=0`, { token: agent }, 400);
+      await check('GET', `/v1/guest/conversations/${id}/messages?limit=201`, { token: guest }, 400);
+      await check('GET', `/v1/conversations/${id}/messages`, {}, 401);
+      await check('GET', `/v1/guest/conversations/${id}/messages`, {}, 401);
+      await check('GET', `/v1/conversations/${id}/messages`, { token: guest }, 403);
+      await check('GET', `/v1/guest/conversations/${unknown}/messages`, { token: guest }, 403);
+      await check('GET', `/v1/conversations/${id}/messages`, { token: foreignAdmin }, 404);
+      await check('PUT', '/v1/me/settings', { token: agent, raw: '[]', headers: { 'content-type': 'application/json' } }, 400);
+      await check('POST', '/v1/guest/conversations', { raw: '{"a":'.repeat(40) + '1' + '}'.repeat(40), headers: { 'content-type': 'application/json' } }, 400);
       await check('PUT', '/v1/me/settings', { token: agent, raw: '{"incomingSupportRequests":', headers: { 'content-type': 'application/json' } }, 400);
       await check('PUT', '/v1/me/settings', { token: agent, body: { closureMessage: { text: '', bogus: true } } }, 400);
       await check('PUT', '/v1/settings/live-chat', { token: admin, body: { requestSupportChat: 'yes', chatMode: 'sometimes' } }, 400);

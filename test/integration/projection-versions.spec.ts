@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { InProcessChangeFeed } from '../../src/adapters/memory/in-process-change-feed.js';
+import { SqliteChangeFeed } from '../../src/adapters/sqlite/sqlite-change-feed.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import type { StoredEvent } from '../../src/application/ports/event-store.js';
@@ -44,7 +44,7 @@ describe('a projection whose version changes replays alone', () => {
     return { list, counts };
   }
 
-  async function runGroup(store: SqliteReadModelStore, list: Projection[], feed: InProcessChangeFeed) {
+  async function runGroup(store: SqliteReadModelStore, list: Projection[], feed: SqliteChangeFeed) {
     const consumer = new LogConsumer(new Projector(list, store, feed, new ProjectionRegistry(store, list)), events, store);
     await consumer.start();
     const head = (await events.headPosition())!;
@@ -102,7 +102,7 @@ describe('a projection whose version changes replays alone', () => {
       expect(checkpointsBefore.every((c) => c === log[log.length - 1]!.position)).toBe(true);
 
       const { list, counts } = counted({ settings: settings.version + 1 });
-      const feed = new InProcessChangeFeed(100_000, '0-0'); // would show anything published
+      const feed = new SqliteChangeFeed(join(tmp.dir, 'change-feed-replay.db'), { capacity: 100_000 }); // would show anything published
       const consumer = await runGroup(store, list, feed);
 
       expect(Object.fromEntries(counts)).toEqual({ settings: handled(settings) });
@@ -164,7 +164,7 @@ describe('a projection whose version changes replays alone', () => {
       for (const p of known) await store.drop(checkpointName(p), []); // the old release had none of these
 
       const { list, counts } = counted();
-      const feed = new InProcessChangeFeed(100_000, '0-0');
+      const feed = new SqliteChangeFeed(join(legacy.dir, 'change-feed-legacy.db'), { capacity: 100_000 });
       const consumer = await runGroup(store, list, feed);
       await consumer.stop();
 

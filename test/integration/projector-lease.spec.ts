@@ -9,9 +9,10 @@
  * - The holder can no longer renew (its lease store fails): it stops applying before the next
  *   one starts, and again nothing is skipped.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { InProcessChangeFeed } from '../../src/adapters/memory/in-process-change-feed.js';
+import { SqliteChangeFeed } from '../../src/adapters/sqlite/sqlite-change-feed.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteLeaseStore } from '../../src/adapters/sqlite/sqlite-lease-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
@@ -45,7 +46,7 @@ describe('projector handover under the lease', () => {
   async function projectorProcess(id: string): Promise<ProjectorProcess> {
     const store = new SqliteReadModelStore(readModelsFile);
     const leases = new SqliteLeaseStore(readModelsFile);
-    const service = new ProjectionsService(events, store, new InProcessChangeFeed());
+    const service = new ProjectionsService(events, store, new SqliteChangeFeed(join(tmp.dir, `change-feed-${randomUUID()}.db`)));
     const runner = new LeasedRunner(leases, {
       name: 'projector',
       owner: id,

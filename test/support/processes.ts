@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { eventually } from './http.js';
 import { TEST_SECRET } from './test-app.js';
+import { TEST_RATE_LIMITS, addPropertiesWithCli } from './test-env.js';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 
@@ -32,11 +33,18 @@ export interface ServerProcess {
 }
 
 /** Starts dist/main.js with exactly these settings (the test run's own store URLs never leak in). */
-export async function startServer(env: Record<string, string>, options: { waitForHealth?: boolean; captureStdout?: boolean } = {}): Promise<ServerProcess> {
-  const port = await freePort();
+export async function startServer(
+  env: Record<string, string>,
+  /** `port`: a given one (to start a server again where its clients expect it), else a free one. */
+  options: { waitForHealth?: boolean; captureStdout?: boolean; port?: number } = {},
+): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
   const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, ...inherited } = process.env;
+  const serverEnv = { ...inherited, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: String(port), ...TEST_RATE_LIMITS, ...env };
+  // The suites' property ids are known (test-env.ts), added by the CLI on the same stores; not for a server meant to fail.
+  if (options.waitForHealth !== false) await addPropertiesWithCli(serverEnv);
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: serverEnv,
     stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';

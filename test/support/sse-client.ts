@@ -11,6 +11,12 @@ export class SseClient {
   readonly events: SseEvent[] = [];
   comments = 0;
   status = 0;
+  /** When the server ended the response (ms epoch), or null while it is open. */
+  endedAt: number | null = null;
+  /** The comment lines received (heartbeats, notices), without the leading colon. */
+  readonly commentLines: string[] = [];
+  /** The connection failed after the response started (e.g. the server reset it). */
+  aborted = false;
   private req: http.ClientRequest | null = null;
   private waiters: Array<() => void> = [];
 
@@ -29,7 +35,17 @@ export class SseClient {
             buffer = buffer.slice(index + 2);
           }
         });
-        res.on('error', () => undefined);
+        res.on('end', () => {
+          client.endedAt = Date.now();
+          client.waiters.splice(0).forEach((w) => w());
+        });
+        const cut = () => {
+          if (client.endedAt !== null) return;
+          client.aborted = true;
+          client.waiters.splice(0).forEach((w) => w());
+        };
+        res.on('error', cut);
+        res.on('aborted', cut);
         resolve(client);
       });
       client.req.on('error', reject);
@@ -42,7 +58,10 @@ export class SseClient {
     const data: string[] = [];
     let isComment = true;
     for (const line of frame.split('\n')) {
-      if (line.startsWith(':')) continue;
+      if (line.startsWith(':')) {
+        this.commentLines.push(line.slice(1).trim());
+        continue;
+      }
       isComment = false;
       const [field, ...rest] = line.split(':');
       const value = rest.join(':').replace(/^ /, '');
@@ -72,6 +91,22 @@ export class SseClient {
     while (!predicate(this.events)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`SSE wait timed out; got ${JSON.stringify(this.events.map((e) => [e.id, e.event]))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 100));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Waits until the server ends the stream. */
+  async waitForEnd(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.endedAt === null) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('SSE stream did not end in time');
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 100));
         this.waiters.push(() => {

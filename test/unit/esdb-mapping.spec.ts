@@ -148,10 +148,11 @@ describe('events to append', () => {
     id: '6f1c2b9e-3d4a-4c5b-9e8f-0a1b2c3d4e5f',
     type: 'TicketOpened',
     data: { conversationId: 'c-1', note: 'ünïcødé' },
-    metadata: { propertyId: 'p-1', commandId: 'cmd-1', actor: { kind: 'guest', id: 'g-1' } },
+    // requestFingerprint: the Idempotency-Key request's digest (command-id.ts) travels with the metadata.
+    metadata: { propertyId: 'p-1', commandId: 'cmd-1', actor: { kind: 'guest', id: 'g-1' }, requestFingerprint: 'fp-1' },
   };
 
-  it('keeps our id (the server dedupes on it), type, data and metadata, as JSON', () => {
+  it('keeps our id (the server dedupes on it), type, data and metadata (request fingerprint included), as JSON', () => {
     expect(toEsdbEvent(event)).toEqual({
       id: event.id,
       contentType: 'application/json',
@@ -227,9 +228,9 @@ describe('resolved events', () => {
     return convertGrpcEvent(readEvent);
   }
 
-  const metadata: EventMetadata = { propertyId: 'p-9', commandId: 'cmd-9', actor: { kind: 'employee', id: 'e-1' } };
+  const metadata: EventMetadata = { propertyId: 'p-9', commandId: 'cmd-9', actor: { kind: 'employee', id: 'e-1' }, requestFingerprint: 'fp-9' };
 
-  it('maps a resolved event to a StoredEvent: ids, revision, position, JSON data and metadata, recordedAt', () => {
+  it('maps a resolved event to a StoredEvent: ids, revision, position, JSON data and metadata (request fingerprint included), recordedAt', () => {
     const stored = toStoredEvent(fromServer({ revision: 3n, commit: 4242n, data: { text: 'hi', n: 1 }, metadata }));
     expect(stored).toEqual({
       id: '0b8e5f4a-1c2d-4e3f-8a9b-0c1d2e3f4a5b',

@@ -124,7 +124,10 @@ describe('LeasedRunner', () => {
     const name = fresh();
     const log: string[] = [];
     const times: Record<string, number> = {};
+    // A 3 s lease (1 s safety margin): with the 300 ms default here, a loaded machine's timer
+    // jitter alone could eat the 100 ms margin, and this test is about the order, not speed.
     const { runner: a, store: aStore } = runner(name, log, 'A', {
+      ttlMs: 3000,
       stop: async () => {
         log.push('A:stopping');
         await sleep(50); // e.g. the batch in flight finishing
@@ -133,6 +136,7 @@ describe('LeasedRunner', () => {
       },
     });
     const { runner: b } = runner(name, log, 'B', {
+      ttlMs: 3000,
       retryEveryMs: 10,
       start: async () => {
         times.bStarted = Date.now();
@@ -143,7 +147,7 @@ describe('LeasedRunner', () => {
     await b.start();
     expect(a.running).toBe(true);
     await aStore.close(); // every renewal now fails with an error; no answer "false" ever comes
-    await until(() => b.running, 2000, 'B to take over');
+    await until(() => b.running, 15000, 'B to take over');
     expect(log).toEqual(['A:start', 'A:stopping', 'A:stopped', 'B:start']);
     expect(times.aStopped!).toBeLessThan(times.bStarted!);
     expect(a.running).toBe(false);

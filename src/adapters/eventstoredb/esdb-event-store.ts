@@ -64,6 +64,7 @@ import {
   validateEventStoreUrl,
 } from './esdb-mapping.js';
 import { sleepUnlessAborted } from '../../application/sleep.js';
+import { asStorageFault } from '../storage-faults.js';
 
 export interface EsdbEventStoreOptions {
   /** How long `connect` waits for the server to answer a one-event `$all` read. Default 5000. */
@@ -163,7 +164,7 @@ export class EsdbEventStore implements EventStore {
       for await (const resolved of this.client.readStream(streamId)) raw.push(resolved);
     } catch (error) {
       if (isStreamNotFoundError(error)) return [];
-      throw error;
+      throw asStorageFault(error, 'eventStore') ?? error;
     }
     return raw.flatMap((resolved) => toStoredEvent(resolved) ?? []);
   }

@@ -20,6 +20,7 @@ import {
   type StoredEvent,
   WrongExpectedVersionError,
 } from '../../application/ports/event-store.js';
+import { asStorageFault } from '../storage-faults.js';
 
 /** The environment variable the service reads the connection string from; named in every error. */
 export const EVENTSTORE_URL = 'EVENTSTORE_URL';
@@ -70,7 +71,8 @@ function isEsdbWrongExpectedVersion(error: unknown): error is EsdbWrongExpectedV
  */
 export function mapAppendError(streamId: string, expected: ExpectedRevision, error: unknown): unknown {
   if (error instanceof WrongExpectedVersionError) return error;
-  if (!isEsdbWrongExpectedVersion(error)) return error;
+  // An unreachable server or one without a leader: 503 storage_unavailable, and AVA retries.
+  if (!isEsdbWrongExpectedVersion(error)) return asStorageFault(error, 'eventStore') ?? error;
   return new WrongExpectedVersionError(
     streamId,
     expected,

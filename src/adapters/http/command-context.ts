@@ -1,23 +1,28 @@
 /**
  * Per-request command identity. With an `Idempotency-Key` header the command id is derived
  * from it (scoped to the caller), so a retry is answered from the events the first attempt
- * appended and appends nothing; without one every request is a new command.
+ * appended and appends nothing; without one every request is a new command. The id carries the
+ * request's fingerprint (command-id.ts): the log itself tells a retry from a reused key.
  */
 import { BadRequestException } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { v5 as uuidv5 } from 'uuid';
+import { withRequestFingerprint } from '../../application/commands/command-id.js';
 import type { Clock } from '../../application/ports/clock.js';
 import { SystemClock } from '../clock/system-clock.js';
 import type { Principal } from './auth/principal.js';
+import { clientAddress, digest } from './client-address.js';
 
 const NAMESPACE = '0c6f8f0e-54a4-4d0e-a7a4-3c2f4f6e9b11';
 const KEY = /^[A-Za-z0-9_\-:.]{1,200}$/;
 
-export function commandId(req: FastifyRequest, principal: Principal | { kind: 'anonymous' }, route: string): string {
+export type Caller = Principal | { kind: 'anonymous' };
+
+export function commandId(req: FastifyRequest, principal: Caller, route: string): string {
   const key = idempotencyKeyOf(req);
   if (key === undefined) return randomUUID();
-  return uuidv5(`${callerScope(principal)}|${route}|${key}`, NAMESPACE);
+  return withRequestFingerprint(uuidv5(`${callerScope(req, principal)}|${route}|${key}`, NAMESPACE), fingerprintOf(req));
 }
 
 /** The request's `Idempotency-Key`, if any; a malformed one is a 400. */
@@ -34,9 +39,41 @@ export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
   return key;
 }
 
-/** Whose keys these are: an employee (per property), a guest conversation, or anonymous. */
-export function callerScope(principal: Principal | { kind: 'anonymous' }): string {
-  return principal.kind === 'employee' ? `e:${principal.propertyId}:${principal.id}` : principal.kind === 'guest' ? `g:${principal.conversationId}` : 'anon';
+/**
+ * Whose keys these are: an employee (per property), a guest conversation, or an anonymous
+ * client — which has no identity of its own, so its scope is its address (client-address.ts).
+ *
+ * Why the address and nothing more: whatever else an anonymous client sends (User-Agent, any
+ * header, the body) another client can send too, byte for byte; only two things tell clients
+ * apart. The address, which with TRUST_PROXY off a client cannot choose: a client elsewhere
+ * sending a victim's key and body lands in its own scope, runs its own command and gets its own
+ * conversation. And the key itself, the one secret a client holds when it follows the README
+ * (a random UUID per request): on the same address (one NAT), replaying an answer takes the
+ * key, which only its sender has. Beyond that, a replayed answer never holds a secret: the
+ * guest token is re-minted for the replay, never stored (idempotency.interceptor.ts). The
+ * address is digested, so the keys in the shared store hold no address in clear. A client
+ * whose address changed between a try and its retry runs the retry as a new command (at worst
+ * an abandoned conversation, never someone else's).
+ */
+export function callerScope(req: Pick<FastifyRequest, 'ip'>, principal: Caller): string {
+  if (principal.kind === 'employee') return `e:${principal.propertyId}:${principal.id}`;
+  if (principal.kind === 'guest') return `g:${principal.conversationId}`;
+  return `a:${digest(clientAddress(req))}`;
+}
+
+/** sha256 of method, URL (path + query) and the body as canonical JSON (keys sorted). */
+export function fingerprintOf(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
+  return createHash('sha256')
+    .update(canonicalJson([req.method, req.url, req.body ?? null]))
+    .digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 let commandClock: Clock = new SystemClock();

@@ -9,9 +9,11 @@ import { BadRequestException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+import { WrongExpectedVersionError } from '../../application/ports/event-store.js';
+import { asStorageFault } from '../storage-faults.js';
 import { recordRequestError } from '../observability/logging.js';
 
-const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400, unavailable: 503 };
+const STATUS_BY_KIND: Record<DomainErrorKind, number> = { conflict: 409, forbidden: 403, not_found: 404, invalid: 400, unavailable: 503, unprocessable: 422 };
 
 export interface ErrorBody {
   statusCode: number;
@@ -40,6 +42,8 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     if (body.statusCode >= 500) recordRequestError(request, exception);
+    const retryAfter = retryAfterSeconds(exception);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }
@@ -72,11 +76,30 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const message = typeof res === 'object' && res !== null && 'message' in res ? (res as { message: unknown }).message : exception.message;
     return errorBody(status, Array.isArray(message) ? message.join('; ') : String(message), code);
   }
+  // Transient: nothing was written, the same request may be retried (503, so an Idempotency-Key is released, not kept).
+  const storage = asStorageFault(exception);
+  if (storage) {
+    return errorBody(503, 'Storage is unavailable right now; nothing was written, try again later', { code: 'storage_unavailable', details: { store: storage.store } });
+  }
+  if (exception instanceof WrongExpectedVersionError) {
+    // A conflict that outlasted every retry (writers in other processes on the same stream).
+    return errorBody(503, 'Too many concurrent changes to this conversation; nothing was written, try again', { code: 'stream_busy' });
+  }
   const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return errorBody(fastifyError.statusCode, fastifyError.message ?? 'Bad request', { code: fastifyError.code });
   }
   return errorBody(500, 'Internal server error');
+}
+
+/** Seconds for `Retry-After` on the answers that say "try again": storage faults, an exhausted conflict. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+export const STREAM_BUSY_RETRY_AFTER_SECONDS = 1;
+
+export function retryAfterSeconds(exception: unknown): number | undefined {
+  if (asStorageFault(exception)) return STORAGE_RETRY_AFTER_SECONDS;
+  if (exception instanceof WrongExpectedVersionError) return STREAM_BUSY_RETRY_AFTER_SECONDS;
+  return undefined;
 }
 
 /** class-validator errors flattened to [{ field: 'closureMessage.text', messages: [...] }]. */

@@ -3,8 +3,8 @@
  * first answer again, status and body, with `Idempotent-Replayed: true`, and runs nothing.
  *
  * The key is scoped like command ids (command-context.ts): caller (employee per property,
- * guest conversation, or anonymous) and route (method + path, so the target id too). The
- * request's fingerprint (method, URL with query, body) is stored with it:
+ * guest conversation, or an anonymous client's address) and route (method + path, so the target
+ * id too). The request's fingerprint (method, URL with query, body) is stored with it:
  * - same key, other fingerprint (e.g. another body)    → 422 `idempotency_key_reused`
  * - same key while the first request is still running  → 409 `idempotency_key_in_flight`
  * - same key after it answered                          → that answer, replayed
@@ -14,6 +14,10 @@
  * them (toErrorBody, with the first request's requestId: a replay is the first answer). Retries
  * that run again still append nothing: event ids derive from the key (run-decision.ts). If the
  * store is unreachable, requests run without it (logged).
+ *
+ * Secrets in an answer (a guest token, marked with @SecretsInAnswer) are never stored: the
+ * stored answer lacks them, and a replay of a 2xx runs the handler again — a command that finds
+ * its events and appends nothing — which issues them anew, to the same caller only (the scope).
  */
 import {
   type CallHandler,
@@ -23,16 +27,17 @@ import {
   Injectable,
   Logger,
   type NestInterceptor,
+  SetMetadata,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Observable, defer, from, lastValueFrom, of } from 'rxjs';
 import { mergeMap } from 'rxjs/operators';
 import type { BeginResult, IdempotencyStore } from '../../application/ports/idempotency-store.js';
 import { IDEMPOTENCY } from '../../application/ports/tokens.js';
 import type { Principal } from './auth/principal.js';
-import { callerScope, idempotencyKeyOf } from './command-context.js';
+import { callerScope, fingerprintOf, idempotencyKeyOf } from './command-context.js';
 import { toErrorBody, withRequestId } from './errors.js';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -42,11 +47,20 @@ const TRANSIENT = new Set([401, 408, 429]);
 
 type Request = FastifyRequest & { principal?: Principal };
 
+export { fingerprintOf };
+
+const SECRETS = 'idempotency:secrets';
+/** Fields of the route's answer that are secrets: never stored; a replay re-runs the handler to issue them again. */
+export const SecretsInAnswer = (...fields: string[]) => SetMetadata(SECRETS, fields);
+
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Idempotency');
 
-  constructor(@Inject(IDEMPOTENCY) private readonly store: IdempotencyStore) {}
+  constructor(
+    @Inject(IDEMPOTENCY) private readonly store: IdempotencyStore,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -56,8 +70,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (key === undefined) return next.handle();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const path = req.url.split('?', 1)[0]!;
-    const scoped = `${callerScope(req.principal ?? { kind: 'anonymous' })}|${req.method} ${path}|${key}`;
+    const scoped = `${callerScope(req, req.principal ?? { kind: 'anonymous' })}|${req.method} ${path}|${key}`;
     const fingerprint = fingerprintOf(req);
+    const secrets = this.reflector.get<string[] | undefined>(SECRETS, context.getHandler()) ?? [];
 
     return defer(() => this.begin(scoped, fingerprint)).pipe(
       mergeMap((begun) => {
@@ -66,6 +81,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
             return next.handle(); // store unavailable: run unguarded
           case 'done':
             void reply.status(begun.answer.statusCode).header(REPLAYED_HEADER, 'true');
+            // The stored answer lacks its secrets: the (idempotent) handler issues them again.
+            if (secrets.length > 0 && begun.answer.statusCode < 300) return next.handle();
             return of(begun.answer.body);
           case 'in_flight':
             throw new ConflictException({
@@ -78,7 +95,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
               code: 'idempotency_key_reused',
             });
           case 'new':
-            return from(this.run(scoped, begun.token, next, reply, req.id));
+            return from(this.run(scoped, begun.token, next, reply, req.id, secrets));
         }
       }),
     );
@@ -93,7 +110,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private async run(key: string, token: string, next: CallHandler, reply: FastifyReply, requestId: string): Promise<unknown> {
+  private async run(key: string, token: string, next: CallHandler, reply: FastifyReply, requestId: string, secrets: string[]): Promise<unknown> {
     let value: unknown;
     try {
       value = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -111,7 +128,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (statusCode >= 500 || reply.sent) {
       await this.settle('abandon', () => this.store.abandon(key, token));
     } else {
-      await this.settle('complete', () => this.store.complete(key, token, { statusCode, body: value ?? null }));
+      await this.settle('complete', () => this.store.complete(key, token, { statusCode, body: withoutSecrets(value ?? null, secrets) }));
     }
     return value;
   }
@@ -125,17 +142,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-/** sha256 of method, URL (path + query) and the body as canonical JSON (keys sorted). */
-export function fingerprintOf(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
-  return createHash('sha256')
-    .update(canonicalJson([req.method, req.url, req.body ?? null]))
-    .digest('base64url');
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+function withoutSecrets(body: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0 || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([field]) => !secrets.includes(field)));
 }

@@ -5,7 +5,7 @@
  *
  * - `lct_commands_total{command,outcome}` and `lct_command_duration_seconds{command,outcome}`:
  *   every command through the CommandBus (command-metrics.ts), outcome `ok` or the rule's
- *   kind (`conflict`, `forbidden`, `not_found`, `invalid`, `unavailable`), `error` otherwise.
+ *   kind (`conflict`, `forbidden`, `not_found`, `invalid`, `unavailable`, `unprocessable`), `error` otherwise.
  * - `lct_event_store_append_duration_seconds{outcome}`: every append to the log (until
  *   durable), outcome `ok`, `conflict` (wrong expected revision) or `error`.
  * - `lct_projection_lag_events{consumer}`: head − checkpoint per consumer of the log,
@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AppMetrics } from '../../application/ports/metrics.js';
 import type { PushOutcome } from '../../application/processing/push-delivery.js';
 
-export type CommandOutcome = 'ok' | 'conflict' | 'forbidden' | 'not_found' | 'invalid' | 'unavailable' | 'error';
+export type CommandOutcome = 'ok' | 'conflict' | 'forbidden' | 'not_found' | 'invalid' | 'unavailable' | 'unprocessable' | 'error';
 export type AppendOutcome = 'ok' | 'conflict' | 'error';
 
 /** Lag per consumer; a consumer without a value (e.g. never started) is left out. */

@@ -8,6 +8,11 @@
  *
  * Several processes may share the file: every batch is a BEGIN IMMEDIATE transaction that
  * re-reads stream revisions, and subscribers poll for other processes' appends.
+ *
+ * Storage faults (disk full, read-only, I/O error, locked past busy_timeout) reject the appends
+ * concerned with StorageUnavailableError (a rolled-back transaction: nothing of them is kept)
+ * and are remembered in `writeHealth` until a commit succeeds; `checkWritable()` (the readiness
+ * probe) retries a one-row write while one is remembered.
  */
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
@@ -23,7 +28,11 @@ import {
   WrongExpectedVersionError,
 } from '../../application/ports/event-store.js';
 import { catchUpSubscription } from '../../application/ports/catch-up-subscription.js';
+import { StorageUnavailableError } from '../../application/ports/storage-unavailable.js';
+import { WriteHealth, asStorageFault, isSqliteFaultCode } from '../storage-faults.js';
 import { type WriterReply, type WriterRequest, writerMain } from './sqlite-event-writer.js';
+
+const STORE = 'eventStore';
 
 interface PendingAppend {
   streamId: string;
@@ -56,6 +65,11 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private pending: PendingAppend[] = [];
   private inFlight: PendingAppend[] | null = null;
+  /** Readiness probes waiting for a probe write: the next group carries one (`probe: true`). */
+  private probeWaiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private probesInFlight: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** The last storage fault of a commit, until one succeeds (for /health/ready). */
+  readonly writeHealth = new WriteHealth(STORE);
   private flushScheduled = false;
   private batchNumber = 0;
   private readonly writer: Worker;
@@ -87,6 +101,7 @@ export class SqliteEventStore implements EventStore {
         recorded_at TEXT NOT NULL
       );
       CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events(stream, revision);
+      CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     `);
     this.stmt = {
       readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
@@ -113,25 +128,46 @@ export class SqliteEventStore implements EventStore {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ streamId, events, json, expected, resolve, reject });
-      // Appends issued in the same tick join one group; later ones queue behind the running commit.
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => {
-          this.flushScheduled = false;
-          this.flush();
-        });
-      }
+      this.scheduleFlush();
     });
+  }
+
+  /**
+   * For the readiness probe: resolves when the file is writable. While no fault is remembered
+   * that is taken for granted (every commit reports one); otherwise a one-row write in the
+   * writer thread tells (and clears the fault when it succeeds).
+   */
+  checkWritable(): Promise<void> {
+    if (this.writeHealth.lastFault === null) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('Event store is closed'));
+    return new Promise((resolve, reject) => {
+      this.probeWaiting.push({ resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    // Appends issued in the same tick join one group; later ones queue behind the running commit.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
   }
 
   /** Sends everything queued since the last commit as one group, unless a commit is running. */
   private flush(): void {
-    if (this.inFlight !== null || this.pending.length === 0) return;
+    if (this.inFlight !== null || (this.pending.length === 0 && this.probeWaiting.length === 0)) return;
     this.inFlight = this.pending;
     this.pending = [];
+    this.probesInFlight = this.probeWaiting;
+    this.probeWaiting = [];
     const request: WriterRequest = {
       batch: ++this.batchNumber,
       recordedAt: new Date().toISOString(),
+      probe: this.probesInFlight.length > 0,
       appends: this.inFlight.map((p) => ({
         streamId: p.streamId,
         expected: p.expected,
@@ -145,40 +181,61 @@ export class SqliteEventStore implements EventStore {
   private onWriterReply(reply: WriterReply): void {
     if ('closed' in reply) return;
     const batch = this.inFlight ?? [];
+    const probes = this.probesInFlight;
     this.inFlight = null;
+    this.probesInFlight = [];
     this.writer.unref();
     if ('error' in reply) {
-      for (const item of batch) item.reject(new Error(`Event store commit failed: ${reply.error}`));
+      const error = this.failure(reply.code, `Event store commit failed: ${reply.error}`);
+      for (const item of [...batch, ...probes]) item.reject(error);
     } else {
+      let faulted = false;
       batch.forEach((item, i) => {
         const outcome = reply.outcomes[i]!;
         if ('ok' in outcome) item.resolve(outcome.ok);
         else if ('wrongVersion' in outcome) item.reject(new WrongExpectedVersionError(item.streamId, item.expected, outcome.wrongVersion.actual));
-        else item.reject(new Error(`Append to ${item.streamId} failed: ${outcome.failed}`));
+        else {
+          faulted ||= isSqliteFaultCode(outcome.code);
+          item.reject(this.failure(outcome.code, `Append to ${item.streamId} failed: ${outcome.failed}`));
+        }
       });
+      if (!faulted) this.writeHealth.succeeded();
+      for (const probe of probes) probe.resolve();
       this.appended.emit('appended');
     }
     this.appended.emit('settled');
     this.flush();
   }
 
+  /** A storage fault (remembered until a commit succeeds) or any other failure. */
+  private failure(code: string | undefined, message: string): Error {
+    if (!isSqliteFaultCode(code)) return new Error(message);
+    const fault = new StorageUnavailableError(STORE, code, { cause: new Error(message) });
+    this.writeHealth.failed(fault);
+    return fault;
+  }
+
   private failInFlight(error: unknown): void {
-    for (const item of [...(this.inFlight ?? []), ...this.pending]) item.reject(error);
+    const fault = asStorageFault(error, STORE);
+    if (fault) this.writeHealth.failed(fault);
+    for (const item of [...(this.inFlight ?? []), ...this.pending, ...this.probesInFlight, ...this.probeWaiting]) item.reject(fault ?? error);
     this.inFlight = null;
     this.pending = [];
+    this.probesInFlight = [];
+    this.probeWaiting = [];
     this.appended.emit('settled');
   }
 
   async readStream(streamId: string): Promise<StoredEvent[]> {
-    return (this.stmt.readStream.all(streamId) as EventRow[]).map(toStoredEvent);
+    return reading(() => (this.stmt.readStream.all(streamId) as EventRow[]).map(toStoredEvent));
   }
 
   async readAll(after: Position | null, limit: number): Promise<StoredEvent[]> {
-    return (this.stmt.readAll.all(after ?? 0n, BigInt(limit)) as EventRow[]).map(toStoredEvent);
+    return reading(() => (this.stmt.readAll.all(after ?? 0n, BigInt(limit)) as EventRow[]).map(toStoredEvent));
   }
 
   async headPosition(): Promise<Position | null> {
-    return (this.stmt.head.get() as { p: bigint | null }).p;
+    return reading(() => (this.stmt.head.get() as { p: bigint | null }).p);
   }
 
   subscribeToAll(
@@ -212,7 +269,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.inFlight !== null || this.pending.length > 0) {
+    while (this.inFlight !== null || this.pending.length > 0 || this.probeWaiting.length > 0) {
       await new Promise((r) => this.appended.once('settled', r));
       this.flush();
     }
@@ -224,6 +281,15 @@ export class SqliteEventStore implements EventStore {
       this.writer.postMessage({ close: true } satisfies WriterRequest);
     });
     this.db.close();
+  }
+}
+
+/** A read that failed for a storage reason (I/O error, locked past busy_timeout) is a StorageUnavailableError. */
+function reading<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw asStorageFault(error, STORE) ?? error;
   }
 }
 

@@ -19,10 +19,19 @@ export interface WriterAppend {
 export type WriterOutcome =
   | { ok: { revision: bigint; position: bigint } }
   | { wrongVersion: { actual: bigint | 'no_stream' } }
-  | { failed: string };
+  | { failed: string; code?: string };
 
-export type WriterRequest = { batch: number; appends: WriterAppend[]; recordedAt: string } | { close: true };
-export type WriterReply = { batch: number; outcomes: WriterOutcome[] } | { batch: number; error: string } | { closed: true };
+/**
+ * `probe`: also (or only, with no appends) rewrite the one row of `write_probe`, so /health/ready
+ * can find out whether the file is writable again after a fault without appending an event.
+ * `code` on a failure is SQLite's result code (`SQLITE_FULL`, …): the store tells storage faults
+ * from bugs by it.
+ */
+export type WriterRequest = { batch: number; appends: WriterAppend[]; recordedAt: string; probe?: boolean } | { close: true };
+export type WriterReply =
+  | { batch: number; outcomes: WriterOutcome[] }
+  | { batch: number; error: string; code?: string }
+  | { closed: true };
 
 export function writerMain(require: (id: string) => any): void {
   const { parentPort, workerData } = require('node:worker_threads');
@@ -37,6 +46,8 @@ export function writerMain(require: (id: string) => any): void {
   const insert = db.prepare(
     'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
+  const probe = db.prepare('INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at');
+  const codeOf = (error: unknown) => (typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined);
 
   /** ESDB's idempotence: the same ids right after the same expected revision mean "already done". */
   function alreadyStored(item: WriterAppend, expectedLast: bigint): { revision: bigint; position: bigint } | null {
@@ -85,13 +96,15 @@ export function writerMain(require: (id: string) => any): void {
           } catch (error) {
             db.exec('ROLLBACK TO one_append');
             db.exec('RELEASE one_append');
-            outcomes.push({ failed: String(error) });
+            outcomes.push({ failed: String(error), code: codeOf(error) });
           }
         }
+        if (request.probe) probe.run(request.recordedAt);
       }).immediate();
       parentPort.postMessage({ batch: request.batch, outcomes } satisfies WriterReply);
     } catch (error) {
-      parentPort.postMessage({ batch: request.batch, error: String(error) } satisfies WriterReply);
+      // Nothing of the group is kept: the transaction rolled back whole (e.g. SQLITE_FULL at COMMIT).
+      parentPort.postMessage({ batch: request.batch, error: String(error), code: codeOf(error) } satisfies WriterReply);
     }
   });
 }

@@ -3,6 +3,11 @@
  * through json_extract with expression indexes. Read models can always be rebuilt from the
  * log, so this file runs at `synchronous=NORMAL`; documents and checkpoint still commit in
  * one transaction.
+ *
+ * Storage faults (disk full, read-only, I/O error, locked past busy_timeout) are thrown as
+ * StorageUnavailableError, the transaction rolled back whole; a failed write is remembered in
+ * `writeHealth` until one succeeds, and `checkWritable()` (the readiness probe) retries a
+ * one-row write while it is.
  */
 import Database from 'better-sqlite3';
 import type {
@@ -15,6 +20,9 @@ import type {
   Scalar,
 } from '../../application/ports/read-models.js';
 import type { Position } from '../../application/ports/event-store.js';
+import { WriteHealth, asStorageFault } from '../storage-faults.js';
+
+const STORE = 'readModels';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -34,6 +42,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly tables = new Set<string>();
   /** Prepared once per SQL text: preparing costs more than running these small statements. */
   private readonly statements = new Map<string, Database.Statement>();
+  /** The last storage fault of a write, until one succeeds (for /health/ready). */
+  readonly writeHealth = new WriteHealth(STORE);
 
   private sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
@@ -54,6 +64,30 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (projector TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+    this.db.exec('CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)');
+  }
+
+  /** A write: a storage fault becomes StorageUnavailableError and is remembered; success forgets it. */
+  private writing<T>(write: () => T): T {
+    let result: T;
+    try {
+      result = write();
+    } catch (error) {
+      const fault = asStorageFault(error, STORE);
+      if (!fault) throw error;
+      this.writeHealth.failed(fault);
+      throw fault;
+    }
+    this.writeHealth.succeeded();
+    return result;
+  }
+
+  /** For the readiness probe: while a write fault is remembered, a one-row write tells whether it passed. */
+  async checkWritable(): Promise<void> {
+    if (this.writeHealth.lastFault === null) return;
+    this.writing(() =>
+      this.sql('INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at').run(new Date().toISOString()),
+    );
   }
 
   private ensureTable(collection: string): string {
@@ -113,14 +147,16 @@ export class SqliteReadModelStore implements ReadModelStore {
     const saveCheckpoint = this.sql(
       'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
     );
-    this.writeDocs(writes, () => {
-      for (const [name, position] of more) saveCheckpoint.run(name, position);
-      saveCheckpoint.run(projector, checkpoint);
-    });
+    this.writing(() =>
+      this.writeDocs(writes, () => {
+        for (const [name, position] of more) saveCheckpoint.run(name, position);
+        saveCheckpoint.run(projector, checkpoint);
+      }),
+    );
   }
 
   async write(writes: DocWrite[]): Promise<void> {
-    this.writeDocs(writes, () => undefined);
+    this.writing(() => this.writeDocs(writes, () => undefined));
   }
 
   /** Guarded upserts (`_pos` must grow), then `then`, in one transaction. */
@@ -146,13 +182,13 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async drop(projector: string, collections: string[]): Promise<void> {
     this.statements.clear(); // statements on dropped tables must not be reused
-    this.db.transaction(() => {
+    this.writing(() => this.db.transaction(() => {
       for (const c of collections) {
         this.db.exec(`DROP TABLE IF EXISTS ${table(c)}`);
         this.tables.delete(table(c));
       }
       this.db.prepare('DELETE FROM checkpoints WHERE projector = ?').run(projector);
-    })();
+    })());
   }
 
   async close(): Promise<void> {

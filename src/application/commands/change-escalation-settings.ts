@@ -11,6 +11,8 @@ import {
 } from '../../domain/settings.js';
 import type { EventStore, Position } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
+import { KnownProperties } from '../queries/known-properties.js';
+import { ensurePropertyRegistered } from './register-property.js';
 import { runDecision } from './run-decision.js';
 
 export interface EscalationSettingsResult extends EscalationSettings {
@@ -36,7 +38,10 @@ type State = EscalationSettings & { updatedAt: string | null; updatedBy: string 
 
 @CommandHandler(ChangeEscalationSettings)
 export class ChangeEscalationSettingsHandler implements ICommandHandler<ChangeEscalationSettings> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly known: KnownProperties,
+  ) {}
 
   async execute(cmd: ChangeEscalationSettings): Promise<EscalationSettingsResult> {
     const result = await runDecision<State, PropertySettingsEvent>(this.store, {
@@ -50,6 +55,8 @@ export class ChangeEscalationSettingsHandler implements ICommandHandler<ChangeEs
       decide: (state) => decideEscalationSettings(state, cmd.escalateAfterMinutes, cmd.adminId, cmd.at),
       metadata: { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.adminId } },
     });
+    // An admin saved a setting (changed or not): the property is known (domain/property.ts).
+    await ensurePropertyRegistered(this.store, this.known, cmd.propertyId, cmd.adminId, cmd.at);
     const { escalateAfterMinutes, updatedAt, updatedBy } = result.state;
     return { escalateAfterMinutes, updatedAt, updatedBy, position: result.position };
   }

@@ -12,6 +12,8 @@ import {
 } from '../../domain/settings.js';
 import type { EventStore, Position } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
+import { KnownProperties } from '../queries/known-properties.js';
+import { ensurePropertyRegistered } from './register-property.js';
 import { runDecision } from './run-decision.js';
 
 export interface PropertySettingsResult {
@@ -47,7 +49,8 @@ export class SwitchPushNotifications extends Command<PropertySettingsResult> {
 
 async function decideOnPropertySettings(
   store: EventStore,
-  cmd: { propertyId: string; adminId: string; commandId: string },
+  known: KnownProperties,
+  cmd: { propertyId: string; adminId: string; commandId: string; at: string },
   decide: (state: PropertySettings) => PropertySettingsEvent[],
 ): Promise<PropertySettingsResult> {
   const result = await runDecision<PropertySettings, PropertySettingsEvent>(store, {
@@ -57,21 +60,29 @@ async function decideOnPropertySettings(
     decide,
     metadata: { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.adminId } },
   });
+  // An admin saved a setting (changed or not): the property is known (domain/property.ts).
+  await ensurePropertyRegistered(store, known, cmd.propertyId, cmd.adminId, cmd.at);
   return { settings: result.state, position: result.position };
 }
 
 @CommandHandler(ChangeLiveChatSettings)
 export class ChangeLiveChatSettingsHandler implements ICommandHandler<ChangeLiveChatSettings> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly known: KnownProperties,
+  ) {}
   execute(cmd: ChangeLiveChatSettings) {
-    return decideOnPropertySettings(this.store, cmd, (s) => decideLiveChatSettings(s, cmd.settings, cmd.adminId, cmd.at));
+    return decideOnPropertySettings(this.store, this.known, cmd, (s) => decideLiveChatSettings(s, cmd.settings, cmd.adminId, cmd.at));
   }
 }
 
 @CommandHandler(SwitchPushNotifications)
 export class SwitchPushNotificationsHandler implements ICommandHandler<SwitchPushNotifications> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly known: KnownProperties,
+  ) {}
   execute(cmd: SwitchPushNotifications) {
-    return decideOnPropertySettings(this.store, cmd, (s) => decidePushSwitch(s, cmd.enabled, cmd.adminId, cmd.at));
+    return decideOnPropertySettings(this.store, this.known, cmd, (s) => decidePushSwitch(s, cmd.enabled, cmd.adminId, cmd.at));
   }
 }

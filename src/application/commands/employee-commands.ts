@@ -16,6 +16,8 @@ import type { ReadModelStore } from '../ports/read-models.js';
 import { EVENT_STORE, READ_MODELS } from '../ports/tokens.js';
 import { type AlertDoc, ALERTS } from '../projections/alerts.projection.js';
 import { ProjectionsService } from '../projections/projections.service.js';
+import { KnownProperties } from '../queries/known-properties.js';
+import { ensurePropertyRegistered } from './register-property.js';
 import { runDecision } from './run-decision.js';
 
 export interface PersonalSettingsResult {
@@ -62,7 +64,10 @@ const employeeDecision = (propertyId: string, employeeId: string, commandId: str
 
 @CommandHandler(ChangePersonalSettings)
 export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePersonalSettings> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly known: KnownProperties,
+  ) {}
 
   async execute(cmd: ChangePersonalSettings): Promise<PersonalSettingsResult> {
     const result = await runDecision<PersonalSettings & { role: EmployeeRole | null }, EmployeeEvent>(this.store, {
@@ -86,6 +91,8 @@ export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePers
         return decidePersonalSettings(state, next, cmd.employeeId, cmd.at, role);
       },
     });
+    // An admin saved their settings (changed or not): the property is known (domain/property.ts).
+    if (cmd.role === 'admin') await ensurePropertyRegistered(this.store, this.known, cmd.propertyId, cmd.employeeId, cmd.at);
     const { incomingSupportRequests, assignedChatActivity, closureMessage } = result.state;
     return { settings: { incomingSupportRequests, assignedChatActivity, closureMessage }, position: result.position };
   }

@@ -6,7 +6,10 @@
  * Event ids derive from the command id, and a command whose events are already in the stream
  * is answered from them: a retried command is a no-op.
  */
+import AsyncLock from 'async-lock';
 import { v5 as uuidv5 } from 'uuid';
+import { DomainError } from '../../domain/errors.js';
+import { splitCommandId } from './command-id.js';
 import {
   type EventMetadata,
   type EventStore,
@@ -41,25 +44,42 @@ export interface DecisionResult<S, E> {
   replayed: boolean;
 }
 
-export const eventId = (commandId: string, index: number) => uuidv5(`${commandId}:${index}`, EVENT_ID_NAMESPACE);
+export const eventId = (commandId: string, index: number) => uuidv5(`${splitCommandId(commandId).commandId}:${index}`, EVENT_ID_NAMESPACE);
 
 /** A stable id derived from a command id, e.g. for the message a reply creates. */
-export const derivedId = (commandId: string, purpose: string) => uuidv5(`${commandId}:${purpose}`, EVENT_ID_NAMESPACE);
+export const derivedId = (commandId: string, purpose: string) => uuidv5(`${splitCommandId(commandId).commandId}:${purpose}`, EVENT_ID_NAMESPACE);
 
 export function foldStored<S, E extends DomainEvent>(history: StoredEvent[], initial: S, evolve: (s: S, e: E) => S): S {
   return history.reduce<S>((s, e) => evolve(s, { type: e.type, data: e.data } as E), initial);
 }
 
-export async function runDecision<S, E extends DomainEvent>(
+/**
+ * Commands on one stream run one at a time in this process (HTTP and workers alike: a guest's
+ * messages and AVA's replies to them): without it, concurrent commands on a hot conversation
+ * re-read and re-decide against each other until they run out of attempts. Only writers in
+ * other processes can still conflict; a conflict that outlasts MAX_ATTEMPTS is thrown as it is
+ * (HTTP: 503 `stream_busy` with Retry-After). Waiters are not bounded here: request rates are.
+ */
+const streamLocks = new AsyncLock({ maxPending: Infinity });
+
+export function runDecision<S, E extends DomainEvent>(store: EventStore, d: Decision<S, E>): Promise<DecisionResult<S, E>> {
+  return streamLocks.acquire(d.streamId, () => decideWithRetries(store, d));
+}
+
+async function decideWithRetries<S, E extends DomainEvent>(
   store: EventStore,
   d: Decision<S, E>,
 ): Promise<DecisionResult<S, E>> {
+  // The request's fingerprint, if the command id carries one, goes into the metadata (command-id.ts).
+  const { commandId, requestFingerprint } = splitCommandId(d.metadata.commandId);
+  const metadata: EventMetadata = { ...d.metadata, commandId, ...(requestFingerprint ? { requestFingerprint } : {}) };
   for (let attempt = 1; ; attempt++) {
     const history = await store.readStream(d.streamId);
     const state = foldStored(history, d.initial, d.evolve);
 
-    const earlier = history.filter((e) => e.metadata.commandId === d.metadata.commandId);
+    const earlier = history.filter((e) => e.metadata.commandId === commandId);
     if (earlier.length > 0) {
+      ensureSameRequest(earlier[0]!.metadata, requestFingerprint);
       return {
         state,
         events: earlier.map((e) => ({ type: e.type, data: e.data }) as E),
@@ -75,7 +95,7 @@ export async function runDecision<S, E extends DomainEvent>(
     try {
       const result = await store.append(
         d.streamId,
-        events.map((e, i) => ({ id: eventId(d.metadata.commandId, i), type: e.type, data: e.data, metadata: d.metadata })),
+        events.map((e, i) => ({ id: eventId(commandId, i), type: e.type, data: e.data, metadata })),
         last === undefined ? 'no_stream' : last.revision,
       );
       return { state: events.reduce(d.evolve, state), events, position: result.position, replayed: false };
@@ -85,4 +105,15 @@ export async function runDecision<S, E extends DomainEvent>(
       await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
     }
   }
+}
+
+/**
+ * A command id found in the log again is a retry only if it comes from the same request: the
+ * same Idempotency-Key with another request (another body, after the store of first answers was
+ * lost) must not be answered with the first request's events. Events without a fingerprint
+ * (from commands not sent over HTTP, or recorded before fingerprints were) cannot be compared.
+ */
+function ensureSameRequest(first: EventMetadata, requestFingerprint: string | undefined): void {
+  if (requestFingerprint === undefined || first.requestFingerprint === undefined || first.requestFingerprint === requestFingerprint) return;
+  throw new DomainError('unprocessable', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
 }

@@ -13,6 +13,11 @@ export interface EventMetadata {
   /** The command that produced the event; event ids derive from it, so a retried command is a no-op. */
   commandId: string;
   actor: { kind: 'guest' | 'employee' | 'system'; id: string };
+  /**
+   * sha256 of the HTTP request that issued the command with an Idempotency-Key (method, URL,
+   * body): the same command id with another fingerprint is a reused key, not a retry (command-id.ts).
+   */
+  requestFingerprint?: string;
 }
 
 export interface EventToAppend {

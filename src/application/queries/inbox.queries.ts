@@ -17,7 +17,23 @@ import type { Viewer } from '../../domain/badges.js';
 import { conversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../views.js';
 
 export type InboxFilter = 'open' | 'assigned' | 'mine' | 'closed' | 'all';
-const MESSAGE_LIMIT = 500;
+
+/**
+ * Transcripts are paged from the newest end: a conversation view carries its latest
+ * TRANSCRIPT_PAGE messages (oldest first) and `messagesNextBefore`, the cursor for
+ * `GET …/messages?before=` (the position of the oldest message shown; null when the view holds
+ * the whole transcript). One indexed range scan (conversationId, seq) per page, on SQLite and
+ * MongoDB alike, however long the conversation.
+ */
+export const TRANSCRIPT_PAGE = 50;
+export const MAX_TRANSCRIPT_PAGE = 200;
+
+export interface MessagePage<M> {
+  /** Oldest first. */
+  items: M[];
+  /** `before` for the next older page: the position of `items[0]`; null when there is nothing older. */
+  nextBefore: string | null;
+}
 
 @Injectable()
 export class InboxQueries {
@@ -61,19 +77,39 @@ export class InboxQueries {
     return doc;
   }
 
-  async messagesOf(conversationId: string) {
-    const docs = await this.store.find<MessageDoc>(this.messages, { conversationId }, { sort: { seq: 1 }, limit: MESSAGE_LIMIT });
-    return docs.map(messageView);
+  /** Up to `limit` messages before position `before` (null: the latest), oldest first. */
+  private async messagePage(conversationId: string, before: bigint | null, limit: number): Promise<MessagePage<ReturnType<typeof messageView>>> {
+    const filter: Filter = { conversationId };
+    if (before !== null) filter.seq = { $lt: Number(before) };
+    const docs = await this.store.find<MessageDoc>(this.messages, filter, { sort: { seq: -1 }, limit: limit + 1 });
+    const items = docs.slice(0, limit).reverse().map(messageView);
+    return { items, nextBefore: docs.length > limit ? items[0]!.position : null };
+  }
+
+  /** A page of the transcript for an employee of the conversation's property (404 otherwise). */
+  async messagesForEmployee(propertyId: string, conversationId: string, before: bigint | null, limit = TRANSCRIPT_PAGE) {
+    await this.conversationDoc(propertyId, conversationId);
+    return this.messagePage(conversationId, before, limit);
+  }
+
+  /** The same page as a guest sees it: no employee ids. */
+  async messagesForGuest(propertyId: string, conversationId: string, before: bigint | null, limit = TRANSCRIPT_PAGE) {
+    await this.conversationDoc(propertyId, conversationId);
+    const page = await this.messagePage(conversationId, before, limit);
+    return { ...page, items: page.items.map(guestMessageView) };
   }
 
   async forEmployee(propertyId: string, viewer: Viewer, conversationId: string) {
     const doc = await this.conversationDoc(propertyId, conversationId);
     const snapshot = conversationSnapshot(doc, await this.chatMode(propertyId));
-    return { ...employeeConversationView(snapshot, viewer), messages: await this.messagesOf(conversationId) };
+    const page = await this.messagePage(conversationId, null, TRANSCRIPT_PAGE);
+    return { ...employeeConversationView(snapshot, viewer), messages: page.items, messagesNextBefore: page.nextBefore };
   }
 
   async forGuest(propertyId: string, conversationId: string) {
-    return { ...(await this.guestSummary(propertyId, conversationId)), messages: (await this.messagesOf(conversationId)).map(guestMessageView) };
+    const summary = await this.guestSummary(propertyId, conversationId);
+    const page = await this.messagePage(conversationId, null, TRANSCRIPT_PAGE);
+    return { ...summary, messages: page.items.map(guestMessageView), messagesNextBefore: page.nextBefore };
   }
 
   /** The guest view without the messages (a guest command's answer). */

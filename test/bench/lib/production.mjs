@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep } from './http.mjs';
 import { freePort, spawnChild, waitForOutput } from './procs.mjs';
+import { HIGH_RATE_LIMITS } from './service.mjs';
 
 const run = promisify(execFile);
 
@@ -86,6 +87,7 @@ export async function startProcess(root, name, roles, shared) {
     HOST: '127.0.0.1',
     PORT: String(port),
     ROLES: roles,
+    ...HIGH_RATE_LIMITS,
     ...shared,
   };
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);

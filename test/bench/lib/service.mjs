@@ -10,6 +10,21 @@ import { pool } from './http.mjs';
 
 export const PROPERTY = 'bench-property';
 
+/**
+ * Rate limits on, out of reach: the bench sends thousands of requests from one address
+ * (README "Abuse limits"). Pass `RATE_LIMIT_ENABLED: 'false'` in `env` to measure with them off.
+ */
+const HIGH = '1000000000';
+export const HIGH_RATE_LIMITS = {
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: HIGH,
+  RATE_LIMIT_TOKEN_PER_MINUTE: HIGH,
+  RATE_LIMIT_CONVERSATION_STARTS_PER_MINUTE: HIGH,
+  CONVERSATIONS_PER_ADDRESS_PER_HOUR: HIGH,
+  RATE_LIMIT_GUEST_MESSAGES_PER_MINUTE: HIGH,
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: HIGH,
+  MAX_GUEST_MESSAGES_PER_CONVERSATION: '100000',
+};
+
 /** `env`: extra variables for the service (e.g. VAPID keys for the push phase). */
 export async function startService(root, { onTmpDir = () => {}, env: extraEnv = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lct-bench-data-'));
@@ -25,6 +40,7 @@ export async function startService(root, { onTmpDir = () => {}, env: extraEnv = 
     PORT: String(port),
     HOST: '127.0.0.1',
     AUTH_JWT_SECRET: secret,
+    ...HIGH_RATE_LIMITS,
     ...extraEnv,
   };
   // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for investigating.

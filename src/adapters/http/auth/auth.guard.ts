@@ -1,13 +1,24 @@
 /**
  * Every /v1 route needs a token except those marked @Public(). @Audience() says who may call
  * (employees, guests), @AdminOnly() restricts to admins, @StreamRoute() accepts a stream token
- * (also from `?access_token=`, since EventSource cannot send headers).
+ * (also from `?access_token=`, since EventSource cannot send headers). Only stream tokens may
+ * travel in a query string (URLs end up in logs and histories): an API token there is a 401.
+ * Sets `req.principal` and `req.tokenExpiresAtMs` (principal.ts).
  */
-import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  ServiceUnavailableException,
+  SetMetadata,
+  UnauthorizedException,
+  createParamDecorator,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from './principal.js';
-import { InvalidTokenError, TokenService } from './token.service.js';
+import { InvalidTokenError, SigningKeysUnavailableError, TokenService } from './token.service.js';
 
 const PUBLIC = 'auth:public';
 const AUDIENCE = 'auth:audience';
@@ -19,10 +30,8 @@ export const Audience = (audience: Principal['kind']) => SetMetadata(AUDIENCE, a
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 export const StreamRoute = () => SetMetadata(STREAM, true);
 
-type AuthedRequest = FastifyRequest & { principal?: Principal };
-
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  return ctx.switchToHttp().getRequest<AuthedRequest>().principal;
+  return ctx.switchToHttp().getRequest<FastifyRequest>().principal;
 });
 
 @Injectable()
@@ -35,13 +44,17 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const meta = <T>(key: string) => this.reflector.getAllAndOverride<T>(key, [context.getHandler(), context.getClass()]);
     if (meta<boolean>(PUBLIC)) return true;
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     const isStream = meta<boolean>(STREAM) ?? false;
 
     const header = req.headers.authorization;
     let token: string | undefined;
+    let fromQuery = false;
     if (header?.startsWith('Bearer ')) token = header.slice(7).trim();
-    else if (isStream) token = (req.query as Record<string, string | undefined>).access_token;
+    else if (isStream) {
+      token = (req.query as Record<string, string | undefined>).access_token;
+      fromQuery = true;
+    }
     if (!token) throw new UnauthorizedException('Missing bearer token');
 
     let verified;
@@ -49,9 +62,13 @@ export class AuthGuard implements CanActivate {
       verified = await this.tokens.verify(token);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new UnauthorizedException(`Invalid token: ${error.message}`);
+      if (error instanceof SigningKeysUnavailableError) throw new ServiceUnavailableException({ message: error.message, code: 'auth_keys_unavailable' });
       throw error;
     }
     if (verified.scope === 'stream' && !isStream) throw new UnauthorizedException('A stream token only opens event streams');
+    if (fromQuery && verified.scope !== 'stream') {
+      throw new UnauthorizedException('Only a stream token (POST /v1/stream-tokens) may be sent as access_token; send this token in the Authorization header');
+    }
 
     const audience = meta<Principal['kind']>(AUDIENCE);
     const p = verified.principal;
@@ -60,6 +77,7 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenException('Only an admin may do this');
     }
     req.principal = p;
+    req.tokenExpiresAtMs = verified.expiresAtMs;
     return true;
   }
 }

@@ -19,3 +19,26 @@ export type Principal = EmployeePrincipal | GuestPrincipal;
 
 /** `stream` tokens are short-lived, may travel in a query string, and open only SSE routes. */
 export type TokenScope = 'api' | 'stream';
+
+/** What TokenService.verify establishes about a token. */
+export interface VerifiedToken {
+  principal: Principal;
+  scope: TokenScope;
+  /** The token's `exp`, in ms since the epoch (every accepted token has one). */
+  expiresAtMs: number;
+}
+
+/**
+ * What the AuthGuard sets on every authenticated request. `tokenExpiresAtMs` is when the
+ * token used expires (ms since the epoch): the SSE service ends a stream then, and the client
+ * resumes with a fresh stream token and `Last-Event-ID`.
+ */
+export interface AuthenticatedRequestFields {
+  principal?: Principal;
+  tokenExpiresAtMs?: number;
+}
+
+declare module 'fastify' {
+  // One declaration, so the guard and the SSE service read the same name without casts.
+  interface FastifyRequest extends AuthenticatedRequestFields {}
+}

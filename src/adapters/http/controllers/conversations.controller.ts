@@ -14,7 +14,7 @@ import { Audience, CurrentPrincipal } from '../auth/auth.guard.js';
 import type { EmployeePrincipal } from '../auth/principal.js';
 import { commandId, now } from '../command-context.js';
 import { MessageBody, ReassignBody } from '../dto/bodies.js';
-import { ListConversationsQuery, ReadQuery, toPosition } from '../dto/queries.js';
+import { ListConversationsQuery, MessagesQuery, ReadQuery, toPosition } from '../dto/queries.js';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
 
@@ -44,6 +44,13 @@ export class ConversationsController {
   async get(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Query() q: ReadQuery) {
     await this.projections.waitFor(toPosition(q.minPosition));
     return this.inbox.forEmployee(me.propertyId, me, id);
+  }
+
+  /** Older messages than the view carries (`?before=` its `messagesNextBefore`), oldest first. */
+  @Get(':id/messages')
+  async messages(@CurrentPrincipal() me: EmployeePrincipal, @Param('id', uuid) id: string, @Query() q: MessagesQuery) {
+    await this.projections.waitFor(toPosition(q.minPosition));
+    return this.inbox.messagesForEmployee(me.propertyId, id, toPosition(q.before), q.limit);
   }
 
   @Post(':id/take-over')

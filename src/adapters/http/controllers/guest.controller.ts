@@ -11,8 +11,9 @@ import { Audience, CurrentPrincipal, Public, StreamRoute } from '../auth/auth.gu
 import type { GuestPrincipal } from '../auth/principal.js';
 import { TokenService } from '../auth/token.service.js';
 import { commandId, now } from '../command-context.js';
+import { SecretsInAnswer } from '../idempotency.interceptor.js';
 import { MessageBody, StartConversationBody } from '../dto/bodies.js';
-import { ReadQuery, StreamQuery, toPosition } from '../dto/queries.js';
+import { MessagesQuery, ReadQuery, StreamQuery, toPosition } from '../dto/queries.js';
 import { SseService } from '../sse/sse.service.js';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
@@ -35,6 +36,8 @@ export class GuestController {
 
   @Post()
   @Public()
+  // The guest token is never kept with the answer: a replay (same caller, key and body) gets a fresh one.
+  @SecretsInAnswer('guestToken')
   async start(@Body() body: StartConversationBody, @Req() req: FastifyRequest) {
     const result = await this.commands.execute(
       new StartConversation(body.propertyId, body.guestName, commandId(req, { kind: 'anonymous' }, `start:${body.propertyId}`), now()),
@@ -73,6 +76,14 @@ export class GuestController {
     ownConversation(guest, id);
     await this.projections.waitFor(toPosition(q.minPosition));
     return this.inbox.forGuest(guest.propertyId, id);
+  }
+
+  /** Older messages than the view carries (`?before=` its `messagesNextBefore`), oldest first; no employee ids. */
+  @Get(':id/messages')
+  async messages(@CurrentPrincipal() guest: GuestPrincipal, @Param('id', uuid) id: string, @Query() q: MessagesQuery) {
+    ownConversation(guest, id);
+    await this.projections.waitFor(toPosition(q.minPosition));
+    return this.inbox.messagesForGuest(guest.propertyId, id, toPosition(q.before), q.limit);
   }
 
   @Get(':id/stream')

@@ -2,26 +2,32 @@
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { CHAT_MODES, type ChatMode, MAX_ESCALATE_AFTER_MINUTES } from '../../../domain/settings.js';
+import { IsNotBlank, IsSafeText } from './text-rules.js';
 
 export class StartConversationBody {
   @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsSafeText() @IsNotBlank()
   propertyId!: string;
 
   @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsSafeText() @IsNotBlank()
   guestName!: string;
 }
 
 export class MessageBody {
   @IsString() @IsNotEmpty() @MaxLength(4000)
+  @IsSafeText({ multiline: true }) @IsNotBlank()
   text!: string;
 }
 
 /** The new owner: an employee id (`sub`) of the caller's property; the name, if given, is what colleagues and the guest see. */
 export class ReassignBody {
   @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsSafeText() @IsNotBlank()
   employeeId!: string;
 
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsSafeText() @IsNotBlank()
   employeeName?: string;
 }
 
@@ -81,6 +87,7 @@ export class ClosureMessageBody {
 
   /** May be empty (the disabled default reads back as `""`); required when enabled — a domain rule (decidePersonalSettings). */
   @IsOptional() @IsString() @MaxLength(1000)
+  @IsSafeText({ multiline: true })
   text?: string;
 }
 

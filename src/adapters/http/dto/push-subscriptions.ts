@@ -5,6 +5,7 @@
  */
 import { Type } from 'class-transformer';
 import { IsDefined, IsNotEmpty, IsNumber, IsObject, IsString, ValidateIf, ValidateNested } from 'class-validator';
+import { IsSafeText } from './text-rules.js';
 
 export class PushSubscriptionKeysBody {
   @IsString()
@@ -15,7 +16,7 @@ export class PushSubscriptionKeysBody {
 }
 
 export class PushSubscriptionBody {
-  @IsString()
+  @IsString() @IsSafeText()
   endpoint!: string;
 
   /** Required but nullable: browsers send `null` when the subscription does not expire. */

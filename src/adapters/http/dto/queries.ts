@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import type { InboxFilter } from '../../../application/queries/inbox.queries.js';
+import { type InboxFilter, MAX_TRANSCRIPT_PAGE } from '../../../application/queries/inbox.queries.js';
+import { IsSafeText } from './text-rules.js';
 
 const POSITION = /^\d{1,19}$/;
 
@@ -22,7 +23,17 @@ export class ListConversationsQuery extends ReadQuery {
 
   /** Only conversations of a guest of this name: exact match, ignoring case and surrounding/repeated spaces. */
   @IsOptional() @IsString() @MaxLength(100) @Matches(/\S/, { message: 'guestName must not be blank' })
+  @IsSafeText()
   guestName?: string;
+}
+
+/** `GET …/conversations/{id}/messages`: the page of the transcript before `before` (a message's `position`; default: the latest). */
+export class MessagesQuery extends ReadQuery {
+  @IsOptional() @Matches(POSITION, { message: 'before must be the position of a message (messagesNextBefore / nextBefore of a previous answer)' })
+  before?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_TRANSCRIPT_PAGE)
+  limit?: number;
 }
 
 export class ListAlertsQuery extends ReadQuery {
@@ -39,6 +50,7 @@ export class AlertDecisionsQuery extends ReadQuery {
 
   /** Admins only: another employee's decisions. */
   @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  @IsSafeText()
   employeeId?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
@@ -72,6 +84,7 @@ export class HandoffMetricsQuery extends ReadQuery {
 
   /** Only this employee's row in `employees` (the property's figures stay whole). */
   @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  @IsSafeText()
   employeeId?: string;
 }
 

@@ -1,0 +1,152 @@
+/**
+ * The embedded change feed: the newest `capacity` entries (default 10,000) in a SQLite file
+ * in DATA_DIR (`change-feed.db`), so SSE ids survive a restart of the process — a client
+ * reconnecting with Last-Event-ID after `npm start` restarts gets what it missed, not `reset`.
+ *
+ * - publish: one transaction per batch, whatever its size (WAL at synchronous=NORMAL: a
+ *   process crash loses nothing committed; a power loss may lose the newest batches, whose ids
+ *   are then above lastId, which SSE answers with `reset`, never silence). Entries not newer
+ *   than the newest are skipped (a projector replaying after a crash republishes the same
+ *   ids); the oldest are dropped in the same transaction, and the newest dropped id is kept
+ *   as the floor: readAfter an id below it is `tooOld`.
+ * - A new file starts after `startAfter` (adapters.ts: the position up to which the projector
+ *   had already published), so ids handed out before the file existed are `tooOld`, not "ahead".
+ *   A file whose newest entry lies beyond the log's head (`logHead`) belongs to another log
+ *   (events.db was reset, this file kept): it starts over the same way, or the new log's
+ *   entries, their ids not above the old ones, would all be skipped as republished.
+ * - subscribe: in process. The embedded store runs one publishing process (split roles need
+ *   Redis), and listeners get a batch's entries once it has committed.
+ *
+ * Ids are stored as a fixed-width text key (19 + 9 digits), so text order is id order, also
+ * beyond SQLite's 64-bit integers.
+ */
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { type ChangeEntry, type ChangeFeed, type FeedRead, compareChangeIds, parseChangeId } from '../../application/ports/change-feed.js';
+
+export interface SqliteChangeFeedOptions {
+  /** Entries kept; default 10,000. */
+  capacity?: number;
+  /** Where a new file starts (ids at or below it are tooOld); default `0-0`. Ignored for an existing file. */
+  startAfter?: string;
+  /** The log's head position (null: empty log): a file with entries beyond it is emptied and starts after `startAfter`. */
+  logHead?: bigint | null;
+}
+
+export const DEFAULT_CHANGE_FEED_CAPACITY = 10_000;
+
+export class SqliteChangeFeed implements ChangeFeed {
+  private readonly db: Database.Database;
+  private readonly emitter = new EventEmitter();
+  private readonly capacity: number;
+  private readonly stmt: {
+    newest: Database.Statement<[], { key: string }>;
+    floor: Database.Statement<[], { value: string }>;
+    setFloor: Database.Statement<[string]>;
+    insert: Database.Statement<[string, string]>;
+    nthNewest: Database.Statement<[number], { key: string }>;
+    dropUpTo: Database.Statement<[string]>;
+    after: Database.Statement<[string, number], { entry: string }>;
+  };
+  private readonly publishBatch: (entries: ChangeEntry[]) => ChangeEntry[];
+
+  constructor(file: string, options: SqliteChangeFeedOptions = {}) {
+    this.capacity = options.capacity ?? DEFAULT_CHANGE_FEED_CAPACITY;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new Error(`SqliteChangeFeed capacity must be a positive integer (got ${this.capacity})`);
+    const startAfter = options.startAfter ?? '0-0';
+    if (parseChangeId(startAfter) === null) throw new Error(`SqliteChangeFeed startAfter must be a change id (got "${startAfter}")`);
+    this.emitter.setMaxListeners(0);
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS change_feed (key TEXT PRIMARY KEY, entry TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS change_feed_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    this.db.prepare(`INSERT OR IGNORE INTO change_feed_meta (name, value) VALUES ('floor', ?)`).run(startAfter);
+    if (options.logHead !== undefined) this.startOverIfAhead(options.logHead ?? 0n, startAfter);
+    this.stmt = {
+      newest: this.db.prepare('SELECT key FROM change_feed ORDER BY key DESC LIMIT 1'),
+      floor: this.db.prepare(`SELECT value FROM change_feed_meta WHERE name = 'floor'`),
+      setFloor: this.db.prepare(`UPDATE change_feed_meta SET value = ? WHERE name = 'floor'`),
+      insert: this.db.prepare('INSERT INTO change_feed (key, entry) VALUES (?, ?)'),
+      nthNewest: this.db.prepare('SELECT key FROM change_feed ORDER BY key DESC LIMIT 1 OFFSET ?'),
+      dropUpTo: this.db.prepare('DELETE FROM change_feed WHERE key <= ?'),
+      after: this.db.prepare('SELECT entry FROM change_feed WHERE key > ? ORDER BY key LIMIT ?'),
+    };
+    // BEGIN IMMEDIATE: the newest id is read and extended under the write lock.
+    this.publishBatch = this.db.transaction((entries: ChangeEntry[]) => {
+      let newest = this.newestId();
+      const added: ChangeEntry[] = [];
+      for (const entry of entries) {
+        if (parseChangeId(entry.id) === null || compareChangeIds(entry.id, newest) <= 0) continue;
+        this.stmt.insert.run(keyOf(entry.id), JSON.stringify(entry));
+        newest = entry.id;
+        added.push(entry);
+      }
+      if (added.length === 0) return added;
+      const oldestDropped = this.stmt.nthNewest.get(this.capacity);
+      if (oldestDropped) {
+        this.stmt.dropUpTo.run(oldestDropped.key);
+        this.stmt.setFloor.run(idOf(oldestDropped.key));
+      }
+      return added;
+    }).immediate;
+  }
+
+  async publish(entries: ChangeEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const entry of this.publishBatch(entries)) this.emitter.emit('entry', entry);
+  }
+
+  async readAfter(afterId: string, limit: number): Promise<FeedRead> {
+    if (compareChangeIds(afterId, this.floorId()) < 0) return { entries: [], tooOld: true };
+    const rows = this.stmt.after.all(keyOf(afterId), limit);
+    return { entries: rows.map((row) => JSON.parse(row.entry) as ChangeEntry), tooOld: false };
+  }
+
+  async lastId(): Promise<string> {
+    return this.newestId();
+  }
+
+  subscribe(listener: (entry: ChangeEntry) => void): () => void {
+    this.emitter.on('entry', listener);
+    return () => this.emitter.off('entry', listener);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    if (this.db.open) this.db.close();
+  }
+
+  private startOverIfAhead(logHead: bigint, startAfter: string): void {
+    const newest = this.db.prepare('SELECT key FROM change_feed ORDER BY key DESC LIMIT 1').get() as { key: string } | undefined;
+    if (!newest || parseChangeId(idOf(newest.key))![0] <= logHead) return;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM change_feed').run();
+      this.db.prepare(`UPDATE change_feed_meta SET value = ? WHERE name = 'floor'`).run(startAfter);
+    })();
+  }
+
+  private floorId(): string {
+    return this.stmt.floor.get()?.value ?? '0-0';
+  }
+
+  /** The newest entry's id, or the floor when the feed holds none (never below an id handed out). */
+  private newestId(): string {
+    const row = this.stmt.newest.get();
+    return row ? idOf(row.key) : this.floorId();
+  }
+}
+
+/** `42-3` → `0000000000000000042-000000003`: text order is id order. A malformed id sorts as 0-0. */
+function keyOf(id: string): string {
+  const [position, n] = parseChangeId(id) ?? [0n, 0n];
+  return `${position.toString().padStart(19, '0')}-${n.toString().padStart(9, '0')}`;
+}
+
+function idOf(key: string): string {
+  const [position, n] = key.split('-') as [string, string];
+  return `${BigInt(position)}-${BigInt(n)}`;
+}
