@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { TokenService } from '../../src/adapters/http/auth/token.service.js';
 import { client, eventually } from '../support/http.js';
+import { unquotedUrls } from '../support/shell.js';
 import { exited, freePort } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-app.js';
@@ -66,6 +67,10 @@ describe('demo mode', () => {
     // Short-lived: an hour, not the 12 h admin tokens of before.
     for (const token of Object.values(tokens)) expect(payloadOf(token!).exp - payloadOf(token!).iat).toBe(3600);
     // The printed command mints a fresh token that works (run as printed, from the repository).
+    // Pasted into zsh as printed: every URL quoted (an unquoted `?` is a glob there).
+    const printedCommands = demo.stdout().split('\n').filter((l) => /^ {2}(curl|G=|export)/.test(l));
+    expect(printedCommands.length).toBeGreaterThan(5);
+    expect(printedCommands.filter((l) => unquotedUrls(l).length > 0)).toEqual([]);
     const mint = /^ {2}(export ALICE=\$\(.*npx live-chat-tickets dev-token alice .*\))$/m.exec(demo.stdout())![1]!;
     const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, AUTH_JWT_SECRET: _s, ...cliEnv } = process.env;
     const fresh = execFileSync('bash', ['-c', `${mint} && echo "$ALICE"`], { cwd: ROOT, encoding: 'utf8', env: cliEnv }).trim();
