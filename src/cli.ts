@@ -48,6 +48,7 @@ program
   .requiredOption('--role <role>', 'agent or admin', 'agent')
   .option('--name <name>', 'display name (default: the id)')
   .option('--ttl <ttl>', 'lifetime, e.g. 30m, 12h (at most the token lifetime cap, 24h by default)', '1h')
+  .option('--ops', 'a service operator token (claim ops: true): GET /v1/ops/projections, rebuilds')
   .action(devToken);
 
 program

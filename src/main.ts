@@ -45,7 +45,7 @@ async function printDemo(commands: CommandBus, tokens: TokenService, base: strin
   const lines: string[] = ['', `Demo mode (embedded store, generated secret). Tokens valid ${ttl}:`];
   for (const e of DEMO_EMPLOYEES) {
     const var_ = e.id.toUpperCase();
-    lines.push(`  export ${var_}=${await tokens.employeeToken(e, ttl)}   # ${e.name}, ${e.role}`);
+    lines.push(`  export ${var_}=${await tokens.employeeToken(e, ttl)}   # ${e.name}, ${e.role}${e.ops ? ', ops' : ''}`);
   }
   const dataDir = config.dataDir;
   // The CLI reads DATA_DIR like the service (the demo's secret is there): name it unless it is the default.
@@ -53,7 +53,7 @@ async function printDemo(commands: CommandBus, tokens: TokenService, base: strin
   const [first] = DEMO_EMPLOYEES;
   lines.push(
     '',
-    `Fresh tokens when these expire (any employee id; --role agent|admin; --ttl up to ${duration(max)}):`,
+    `Fresh tokens when these expire (any employee id; --role agent|admin; --ops for a service operator; --ttl up to ${duration(max)}):`,
     `  export ${first!.id.toUpperCase()}=$(${env}npx live-chat-tickets dev-token ${first!.id} --property ${DEMO_PROPERTY} --role ${first!.role} --ttl ${ttl})`,
     '',
     'Try it:',

@@ -12,7 +12,8 @@ function requireDemo(config: Config, what: string): void {
   }
 }
 
-export async function devToken(employeeId: string, options: { property: string; role: string; name?: string; ttl: string }): Promise<void> {
+/** `--ops` adds the service operator claim (`ops: true`: GET /v1/ops/projections, rebuilds). */
+export async function devToken(employeeId: string, options: { property: string; role: string; name?: string; ttl: string; ops?: boolean }): Promise<void> {
   const config = cliConfig();
   requireDemo(config, 'dev-token');
   if (options.role !== 'agent' && options.role !== 'admin') throw new CliError(`--role must be agent or admin (got "${options.role}")`);
@@ -23,7 +24,7 @@ export async function devToken(employeeId: string, options: { property: string; 
   const max = config.auth.maxTokenLifetimeSeconds;
   if (seconds > max) throw new CliError(`--ttl ${options.ttl} is longer than the service accepts (AUTH_MAX_TOKEN_LIFETIME_SECONDS=${max})`);
   const token = await new TokenService(config.jwtSecret).employeeToken(
-    { id: employeeId, propertyId: options.property, role: options.role, name: options.name ?? employeeId },
+    { id: employeeId, propertyId: options.property, role: options.role, name: options.name ?? employeeId, ops: options.ops === true },
     options.ttl,
   );
   console.log(token);

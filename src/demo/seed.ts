@@ -11,10 +11,11 @@ import { StartConversation } from '../application/commands/start-conversation.js
 import type { EmployeePrincipal } from '../adapters/http/auth/principal.js';
 
 export const DEMO_PROPERTY = 'hotel-aurora';
+/** Grace is also the demo's service operator (`ops`), so the README's projections/rebuild walk-through works. */
 export const DEMO_EMPLOYEES: Array<Omit<EmployeePrincipal, 'kind'>> = [
-  { id: 'alice', name: 'Alice (front desk)', role: 'agent', propertyId: DEMO_PROPERTY },
-  { id: 'bob', name: 'Bob (concierge)', role: 'agent', propertyId: DEMO_PROPERTY },
-  { id: 'grace', name: 'Grace (manager)', role: 'admin', propertyId: DEMO_PROPERTY },
+  { id: 'alice', name: 'Alice (front desk)', role: 'agent', propertyId: DEMO_PROPERTY, ops: false },
+  { id: 'bob', name: 'Bob (concierge)', role: 'agent', propertyId: DEMO_PROPERTY, ops: false },
+  { id: 'grace', name: 'Grace (manager)', role: 'admin', propertyId: DEMO_PROPERTY, ops: true },
 ];
 
 export async function seedDemo(commands: CommandBus): Promise<string> {

@@ -23,6 +23,9 @@
 // 8. Projection rebuild (BENCH_SKIP_REBUILD=1 skips it; BENCH_ONLY=rebuild runs only this phase,
 //    ~1.5 min; BENCH_REBUILD_EVENTS, default 1,000,000): rebuild throughput of the inbox as a
 //    ratio to a raw ordered scan of the same event store in the same run (rebuild.mjs).
+// 9. Rate limiting (BENCH_SKIP_RATELIMIT=1 skips it; BENCH_ONLY=ratelimit runs only this phase,
+//    ~1.5 min): the main phase's command mix with the limiter on (limits out of reach) vs off,
+//    alternating rounds, same run (lib/rate-limit.mjs).
 //
 // Loopback only, bounded loops, children always killed. Results: test/bench/results/latest.json.
 import autocannon from 'autocannon';
@@ -42,6 +45,7 @@ import { openSse } from './lib/sse.mjs';
 import { dropDatabase, ensureServices, monitorProjector, pacedOpenLoop, prepareTicketsGently, startProcess, startRedis, stopServices, uniqueMongoUrl } from './lib/production.mjs';
 import { countBy, round, summarize, table } from './lib/stats.mjs';
 import { observabilityBench } from './lib/observability.mjs';
+import { rateLimitBench } from './lib/rate-limit.mjs';
 import { rebuildBench, rebuildReportLines } from './lib/rebuild-phase.mjs';
 import { cpuDelta, machine, systemCpu } from './lib/sys.mjs';
 
@@ -75,6 +79,9 @@ const CFG = {
   // 7. Observability (BENCH_SKIP_OBS=1 skips it; BENCH_ONLY=observability runs only this phase):
   //    log cost per request (logs on vs off, same run) and /metrics scrape cost; lib/observability.mjs.
   skipObs: process.env.BENCH_SKIP_OBS === '1',
+  // 9. Rate limiting (BENCH_SKIP_RATELIMIT=1 skips it; BENCH_ONLY=ratelimit runs only this phase, ~1 min).
+  skipRateLimit: process.env.BENCH_SKIP_RATELIMIT === '1',
+  rateLimitSec: env('BENCH_RATELIMIT_S', 6),
   obsSec: env('BENCH_OBS_S', 4),
   skipRebuild: process.env.BENCH_SKIP_REBUILD === '1',
   rebuildEvents: env('BENCH_REBUILD_EVENTS', 1_000_000),
@@ -1379,6 +1386,17 @@ function report() {
       '',
     );
   }
+  const R = results.rateLimit;
+  if (R?.limiterOff) {
+    out.push(
+      '## Rate limiting',
+      '',
+      `${R.mix}, ${R.workers} workers, ${R.rounds} alternating rounds of ${R.secondsPerRound} s: limiter on (limits out of reach) ${R.limiterOnLimitsHigh.commandsPerSec} commands/s ` +
+        `(p50 ${R.limiterOnLimitsHigh.latencyMs.p50} ms, p99 ${R.limiterOnLimitsHigh.latencyMs.p99} ms), off ${R.limiterOff.commandsPerSec} commands/s ` +
+        `(p50 ${R.limiterOff.latencyMs.p50} ms, p99 ${R.limiterOff.latencyMs.p99} ms): **${R.throughputOnVsOff}x**; server CPU per command ${R.limiterOnLimitsHigh.serverCpuUsPerCommand} vs ${R.limiterOff.serverCpuUsPerCommand} µs.`,
+      '',
+    );
+  }
   out.push('## Problems seen');
   if (results.problems.length === 0) out.push('- none');
   for (const p of results.problems) out.push(`- [${p.where}] ${p.what} x${p.count}${p.examples ? `: ${JSON.stringify(p.examples).slice(0, 400)}` : ''}${p.detail ? ` ${JSON.stringify(p.detail)}` : ''}`);
@@ -1405,7 +1423,7 @@ async function waitForQuiet(maxSec) {
 async function main() {
   log(`machine: ${JSON.stringify(results.machine)}`);
   const all = CFG.only === '';
-  if (!all && !['push', 'observability', 'rebuild'].includes(CFG.only)) throw new Error(`BENCH_ONLY=${CFG.only}: only "push", "observability" and "rebuild" are known`);
+  if (!all && !['push', 'observability', 'rebuild', 'ratelimit'].includes(CFG.only)) throw new Error(`BENCH_ONLY=${CFG.only}: only "push", "observability", "rebuild" and "ratelimit" are known`);
   try {
     await waitForQuiet(env('BENCH_QUIET_WAIT_S', 20));
     if (all) {
@@ -1425,6 +1443,16 @@ async function main() {
       }
       gc();
     }
+    if (CFG.skipRateLimit || !(all || CFG.only === 'ratelimit')) results.rateLimit = { skipped: CFG.skipRateLimit ? 'BENCH_SKIP_RATELIMIT=1' : `BENCH_ONLY=${CFG.only}` };
+    else {
+      try {
+        results.rateLimit = await rateLimitBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), seconds: CFG.rateLimitSec });
+      } catch (error) {
+        results.problems.push({ where: 'rate-limit phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+        process.exitCode = 1;
+      }
+      gc();
+    }
     if (CFG.skipRebuild || !(all || CFG.only === 'rebuild')) results.rebuild = { skipped: CFG.skipRebuild ? 'BENCH_SKIP_REBUILD=1' : `BENCH_ONLY=${CFG.only}` };
     else {
       try {
@@ -1435,7 +1463,7 @@ async function main() {
       }
       gc();
     }
-    if (CFG.only === 'observability' || CFG.only === 'rebuild') results.push = { skipped: `BENCH_ONLY=${CFG.only}` };
+    if (['observability', 'rebuild', 'ratelimit'].includes(CFG.only)) results.push = { skipped: `BENCH_ONLY=${CFG.only}` };
     else if (CFG.skipPush) results.push = { skipped: 'BENCH_SKIP_PUSH=1' };
     else {
       const t = performance.now();

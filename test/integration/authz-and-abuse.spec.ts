@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { callerScope, fingerprintOf } from '../../src/adapters/http/command-context.js';
 import type { Res } from '../support/http.js';
@@ -45,8 +46,8 @@ type Vars = Record<string, any>;
 
 interface World {
   apps: Record<AppName, TestApp>;
-  /** Employee tokens, minted per case (a token per case is a budget per case). */
-  employee(id: string, role?: 'agent' | 'admin', propertyId?: string): Promise<string>;
+  /** Employee tokens, minted per case (a token per case is a budget per case); `ops` adds the service operator claim. */
+  employee(id: string, role?: 'agent' | 'admin', propertyId?: string, options?: { ops?: boolean }): Promise<string>;
 }
 
 interface Case {
@@ -97,6 +98,15 @@ async function restart(app: TestApp, env: Record<string, string> = MAIN_ENV): Pr
 }
 
 const idem = (key: string) => ({ 'idempotency-key': key });
+
+/** An employee token as an identity provider might sign it, with whatever `ops` claim it is given (not only `true`). */
+const employeeTokenWithOps = (ops: unknown) =>
+  new SignJWT({ propertyId: PROPERTY, role: 'admin', name: 'Sly', ops })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`sly-${randomUUID().slice(0, 8)}`)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_SECRET));
 const RATE_LIMITED = (limit: string) => ({ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited', details: expect.objectContaining({ limit }), requestId: expect.any(String) });
 
 // ---------------------------------------------------------------- the table
@@ -178,10 +188,84 @@ const CASES: Case[] = [
     expect: { status: 200 },
   },
   {
-    name: 'operations routes are for admins',
+    name: "a property's operations routes are for its admins",
     setup: async (w) => ({ agent: await w.employee('agent') }),
-    request: { method: 'GET', path: '/v1/ops/projections', who: 'agent' },
+    request: { method: 'GET', path: '/v1/ops/settings/history', who: 'agent' },
     expect: { status: 403 },
+  },
+  // ---- service-wide operations (every property's read models): only `ops: true` tokens
+  {
+    name: "a property's admin without ops cannot list the projections (403 ops_only)",
+    setup: async (w) => ({ admin: await w.employee('boss', 'admin') }),
+    request: { method: 'GET', path: '/v1/ops/projections', who: 'admin' },
+    expect: { status: 403, code: 'ops_only', check: (res) => expect(res.body.message).toBe('Only a service operator (token claim ops: true) may do this') },
+  },
+  {
+    name: "a property's admin without ops cannot rebuild a projection (403 ops_only, nothing requested)",
+    setup: async (w) => ({ admin: await w.employee('boss', 'admin') }),
+    request: { method: 'POST', path: '/v1/ops/projections/settings/rebuild', who: 'admin' },
+    expect: {
+      status: 403,
+      code: 'ops_only',
+      check: async (_res, _v, w) => {
+        const operator = await w.employee('operator', 'agent', PROPERTY, { ops: true });
+        const list = await sendFrom(w.apps.main.url, { method: 'GET', path: '/v1/ops/projections', token: operator });
+        expect(list.body.projections.find((p: { name: string }) => p.name === 'settings').rebuild).toBeNull();
+      },
+    },
+  },
+  {
+    name: 'an operator (ops: true) lists the projections, whatever the role (here an agent)',
+    setup: async (w) => ({ operator: await w.employee('operator', 'agent', PROPERTY, { ops: true }) }),
+    request: { method: 'GET', path: '/v1/ops/projections', who: 'operator' },
+    expect: { status: 200, check: (res) => expect(res.body.projections.map((p: { name: string }) => p.name)).toContain('inbox') },
+  },
+  {
+    name: 'an operator (ops: true) of another property rebuilds a projection (202)',
+    setup: async (w) => ({ operator: await w.employee('operator', 'admin', FOREIGN, { ops: true }) }),
+    request: { method: 'POST', path: '/v1/ops/projections/employeeNames/rebuild', who: 'operator' },
+    expect: { status: 202, check: (res) => expect(res.body.rebuild.state).toBe('requested') },
+  },
+  {
+    name: 'ops: "true" (a string, not the boolean) is not an operator',
+    setup: async () => ({ sly: await employeeTokenWithOps('true') }),
+    request: { method: 'GET', path: '/v1/ops/projections', who: 'sly' },
+    expect: { status: 403, code: 'ops_only' },
+  },
+  {
+    name: 'ops: 1 is not an operator either',
+    setup: async () => ({ sly: await employeeTokenWithOps(1) }),
+    request: { method: 'POST', path: '/v1/ops/projections/inbox/rebuild', who: 'sly' },
+    expect: { status: 403, code: 'ops_only' },
+  },
+  {
+    name: "ops does not make an agent an admin of the property's operations",
+    setup: async (w) => ({ operator: await w.employee('operator', 'agent', PROPERTY, { ops: true }) }),
+    request: { method: 'GET', path: '/v1/ops/settings/history', who: 'operator' },
+    expect: { status: 403 },
+  },
+  {
+    name: "ops does not open another property's conversations (404)",
+    setup: async (w, from, app) => ({ ...(await start(app, from)), operator: await w.employee('operator', 'admin', FOREIGN, { ops: true }) }),
+    request: { method: 'GET', path: (v) => `/v1/ops/conversations/${v.conversationId}/history`, who: 'operator' },
+    expect: { status: 404 },
+  },
+  {
+    name: 'a stream token minted with an ops token carries no ops (and opens no projections)',
+    setup: async (w, from, app) => {
+      const operator = await w.employee('operator', 'admin', PROPERTY, { ops: true });
+      const minted = await sendFrom(app.url, { method: 'POST', path: '/v1/stream-tokens', from, token: operator });
+      if (minted.status !== 201 && minted.status !== 200) throw new Error(`stream token: ${minted.status}`);
+      return { streamToken: minted.body.token };
+    },
+    request: { method: 'GET', path: '/v1/ops/projections', who: 'streamToken' },
+    expect: {
+      status: 401,
+      check: async (_res, v, w) => {
+        const verified = await w.apps.main.tokens.verify(v.streamToken);
+        expect(verified).toMatchObject({ scope: 'stream', principal: { kind: 'employee', ops: false } });
+      },
+    },
   },
   // ---- guests
   {
@@ -608,8 +692,8 @@ describe('authorization and abuse (one table, through HTTP on real apps)', () =>
     const twin = await startTestApp({ ...LIMITED_ENV, REDIS_URL: redisUrl, TRUST_PROXY: 'loopback' }, limited.dataDir);
     opened.push(twin);
     world.apps = { main, limited, twin };
-    world.employee = (id, role = 'agent', propertyId = PROPERTY) =>
-      main.tokens.employeeToken({ id: `${id}-${++minted}-${randomUUID().slice(0, 8)}`, propertyId, role, name: `Employee ${id}` });
+    world.employee = (id, role = 'agent', propertyId = PROPERTY, options = {}) =>
+      main.tokens.employeeToken({ id: `${id}-${++minted}-${randomUUID().slice(0, 8)}`, propertyId, role, name: `Employee ${id}`, ops: options.ops === true });
     // Tickets open on request in the property the cases use.
     for (const app of [main, limited]) {
       const admin = await world.employee('setup-admin', 'admin');

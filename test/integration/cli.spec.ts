@@ -45,7 +45,11 @@ describe('live-chat-tickets CLI on a demo data dir', () => {
     expect(r.code).toBe(0);
     const secret = readFileSync(join(tmp.dir, 'demo-jwt-secret'), 'utf8').trim();
     const verified = await new TokenService(secret).verify(r.stdout.trim());
-    expect(verified.principal).toMatchObject({ kind: 'employee', id: 'alice', propertyId: 'hotel-aurora', role: 'admin', name: 'Alice' });
+    expect(verified.principal).toMatchObject({ kind: 'employee', id: 'alice', propertyId: 'hotel-aurora', role: 'admin', name: 'Alice', ops: false });
+    // --ops: the service operator claim (GET /v1/ops/projections, rebuilds).
+    const ops = await cli(demo, 'dev-token', 'olga', '--property', 'hotel-aurora', '--ops');
+    expect(ops.code).toBe(0);
+    expect((await new TokenService(secret).verify(ops.stdout.trim())).principal).toMatchObject({ id: 'olga', role: 'agent', ops: true });
 
     const refused = await cli({ ...demo, AUTH_JWT_SECRET: TEST_SECRET }, 'dev-token', 'alice');
     expect(refused.code).toBe(1);

@@ -43,7 +43,7 @@ async function answersOn127002(port: number): Promise<boolean> {
   return (await fetch(`http://127.0.0.2:${port}/health`).catch(() => null)) !== null;
 }
 
-const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number; ops?: unknown };
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 describe('demo mode', () => {
@@ -82,6 +82,10 @@ describe('demo mode', () => {
     }, 10000, 'seeded conversation');
     expect(inbox.items[0].guestName).toBe('Maria Rossi');
     expect((await client(demo.url).get('/v1/settings/live-chat', tokens.GRACE)).body).toMatchObject({ chatMode: 'ai_only', requestSupportChat: false });
+    // Grace is the demo's service operator too (ops: true), so the projection routes work with her token alone.
+    expect(payloadOf(tokens.GRACE!).ops).toBe(true);
+    expect((await client(demo.url).get('/v1/ops/projections', tokens.GRACE)).status).toBe(200);
+    expect((await client(demo.url).get('/v1/ops/projections', tokens.ALICE)).body).toMatchObject({ statusCode: 403, code: 'ops_only' });
     // Push works out of the box: the demo made a VAPID pair and keeps it with its data (0600).
     const key = await client(demo.url).get('/v1/push/vapid-public-key', tokens.ALICE);
     expect(key.body.publicKey).toBe(JSON.parse(readFileSync(`${tmp.dir}/demo/demo-vapid-keys.json`, 'utf8')).publicKey);

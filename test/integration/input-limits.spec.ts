@@ -174,7 +174,7 @@ describe('text fields and ids', () => {
 
     const search = await api.get(`/v1/conversations?guestName=${encodeURIComponent('Iris\u0007')}`, agent);
     expect(search.status).toBe(400);
-    expect(fieldMessages(search.body, 'guestName')).toEqual(['guestName contains a control character (U+0007) at index 4']);
+    expect(fieldMessages(search.body, 'guestName')).toContain('guestName contains a control character (U+0007) at index 4');
   });
 
   it('refuses unsafe text in employee replies too', async () => {

@@ -408,7 +408,7 @@ describe('openapi.yaml', () => {
 
   describe('the running app answers as documented', () => {
     let tokens: TokenService;
-    let admin: string, agent: string, otherAgent: string, foreignAdmin: string;
+    let admin: string, agent: string, otherAgent: string, foreignAdmin: string, operator: string;
     const observed: string[] = [];
 
     async function call(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
@@ -464,6 +464,7 @@ describe('openapi.yaml', () => {
       agent = await tokens.employeeToken({ id: 'openapi-agent', propertyId: PROPERTY, role: 'agent', name: 'Alan Agent' });
       otherAgent = await tokens.employeeToken({ id: 'openapi-other', propertyId: PROPERTY, role: 'agent', name: 'Olga Other' });
       foreignAdmin = await tokens.employeeToken({ id: 'foreign-admin', propertyId: 'another-hotel', role: 'admin', name: 'Fay' });
+      operator = await tokens.employeeToken({ id: 'openapi-operator', propertyId: PROPERTY, role: 'agent', name: 'Otto Operator', ops: true });
     });
 
     it('walks a ticket through its life with answers that match the schemas', async () => {
@@ -755,7 +756,7 @@ describe('openapi.yaml', () => {
     });
 
     it('answers the projection operations as documented', async () => {
-      const status = (await check('GET', '/v1/ops/projections', { token: admin }, 200)).json() as JsonObject;
+      const status = (await check('GET', '/v1/ops/projections', { token: operator }, 200)).json() as JsonObject;
       const names = (status.projections as JsonObject[]).map((p) => p.name);
       expect(names).toEqual(PROJECTIONS.map((p) => p.name));
       // The documented enums name exactly the projections there are.
@@ -764,20 +765,23 @@ describe('openapi.yaml', () => {
       expect(((deref(spec, { $ref: '#/components/schemas/ProjectionStatus' }) as JsonObject).properties as JsonObject).name).toMatchObject({ enum: names });
       await check('GET', '/v1/ops/projections', {}, 401);
       await check('GET', '/v1/ops/projections', { token: agent }, 403);
+      // Service-wide: a property's admin without the operator claim is refused too.
+      expect((await check('GET', '/v1/ops/projections', { token: admin }, 403)).json()).toMatchObject({ code: 'ops_only' });
 
-      const accepted = await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, headers: { 'idempotency-key': 'rebuild-1' } }, 202);
+      const accepted = await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: operator, headers: { 'idempotency-key': 'rebuild-1' } }, 202);
       expect(accepted.json()).toMatchObject({ rebuild: { state: 'requested' }, statusUrl: '/v1/ops/projections' });
-      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin }, 409);
-      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, body: { again: true }, headers: { 'idempotency-key': 'rebuild-1' } }, 422);
-      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: admin, headers: { 'idempotency-key': 'not a key!' } }, 400);
-      await check('POST', '/v1/ops/projections/nothing/rebuild', { token: admin }, 404);
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: operator }, 409);
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: operator, body: { again: true }, headers: { 'idempotency-key': 'rebuild-1' } }, 422);
+      await check('POST', '/v1/ops/projections/employeeNames/rebuild', { token: operator, headers: { 'idempotency-key': 'not a key!' } }, 400);
+      await check('POST', '/v1/ops/projections/nothing/rebuild', { token: operator }, 404);
       await check('POST', '/v1/ops/projections/inbox/rebuild', { token: agent }, 403);
+      expect((await check('POST', '/v1/ops/projections/inbox/rebuild', { token: admin }, 403)).json()).toMatchObject({ code: 'ops_only' });
       await check('POST', '/v1/ops/projections/inbox/rebuild', {}, 401);
-      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: admin, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
-      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: admin, body: { x: 'x'.repeat(64 * 1024) } }, 413);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: operator, raw: '<x/>', headers: { 'content-type': 'application/xml' } }, 415);
+      await check('POST', '/v1/ops/projections/inbox/rebuild', { token: operator, body: { x: 'x'.repeat(64 * 1024) } }, 413);
       // While it runs and once it is done, the status conforms too.
       await eventually(async () => {
-        const res = await check('GET', '/v1/ops/projections', { token: admin }, 200);
+        const res = await check('GET', '/v1/ops/projections', { token: operator }, 200);
         const p = ((res.json() as JsonObject).projections as JsonObject[]).find((x) => x.name === 'employeeNames')!;
         return (p.rebuild as JsonObject | null)?.state === 'done' ? true : undefined;
       }, 20_000, 'the rebuild to finish');

@@ -39,7 +39,8 @@ describe('rebuilding a projection beside the live one', () => {
   let push: PushService;
   let t: TestApp;
   let api: ReturnType<typeof client>;
-  let admin: string, alice: string, agent: string;
+  /** `operator`: the service operator token (`ops: true`) the projection routes need; `admin` is the hotel's. */
+  let admin: string, operator: string, alice: string, agent: string;
   let endpoint: string;
   let readModels: SqliteReadModelStore;
   const conversations: string[] = [];
@@ -52,7 +53,7 @@ describe('rebuilding a projection beside the live one', () => {
   }
 
   async function status(): Promise<Map<string, ProjectionStatus>> {
-    const r = await api.get('/v1/ops/projections', admin);
+    const r = await api.get('/v1/ops/projections', operator);
     expect(r.status).toBe(200);
     return new Map((r.body.projections as ProjectionStatus[]).map((p) => [p.name, p]));
   }
@@ -94,6 +95,7 @@ describe('rebuilding a projection beside the live one', () => {
     api = client(t.url);
     readModels = new SqliteReadModelStore(join(t.dataDir, 'read-models.db'));
     admin = await t.employee('boss', PROPERTY, 'admin');
+    operator = await t.employee('operator', PROPERTY, 'admin', { ops: true });
     alice = await t.employee('alice', PROPERTY);
     agent = await t.employee('bob', PROPERTY);
     expect((await api.put('/v1/settings/live-chat', admin, { requestSupportChat: true, chatMode: 'hybrid' })).status).toBe(200);
@@ -126,8 +128,10 @@ describe('rebuilding a projection beside the live one', () => {
     await push?.stop();
   });
 
-  it('answers 404 for an unknown projection and 403 to an agent', async () => {
-    expect((await api.post('/v1/ops/projections/nope/rebuild', admin)).body).toMatchObject({ statusCode: 404, code: 'projection_not_found' });
+  it('answers 404 for an unknown projection and 403 to an agent or an admin without ops', async () => {
+    expect((await api.post('/v1/ops/projections/nope/rebuild', operator)).body).toMatchObject({ statusCode: 404, code: 'projection_not_found' });
+    expect((await api.post('/v1/ops/projections/inbox/rebuild', admin)).body).toMatchObject({ statusCode: 403, code: 'ops_only' });
+    expect((await api.get('/v1/ops/projections', admin)).body).toMatchObject({ statusCode: 403, code: 'ops_only' });
     expect((await api.post('/v1/ops/projections/inbox/rebuild', agent)).status).toBe(403);
     expect((await api.get('/v1/ops/projections', agent)).status).toBe(403);
     expect((await api.get('/v1/ops/projections')).status).toBe(401);
@@ -164,14 +168,14 @@ describe('rebuilding a projection beside the live one', () => {
     });
     await sleep(200);
 
-    const accepted = await api.post('/v1/ops/projections/inbox/rebuild', admin);
+    const accepted = await api.post('/v1/ops/projections/inbox/rebuild', operator);
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('location')).toBe('/v1/ops/projections');
     expect(accepted.body).toMatchObject({
-      rebuild: { state: 'requested', fromVersion: inbox.version, toVersion: inbox.version + 1, requestedBy: 'boss' },
+      rebuild: { state: 'requested', fromVersion: inbox.version, toVersion: inbox.version + 1, requestedBy: 'operator' },
       statusUrl: '/v1/ops/projections',
     });
-    const again = await api.post('/v1/ops/projections/inbox/rebuild', admin);
+    const again = await api.post('/v1/ops/projections/inbox/rebuild', operator);
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'rebuild_in_progress', details: { rebuild: { id: accepted.body.rebuild.id } } });
 
@@ -223,7 +227,7 @@ describe('rebuilding a projection beside the live one', () => {
       while (writing) opened.push((await openTicket(`Late ${w}-${opened.length}`)).conversationId);
     });
     await sleep(300);
-    expect((await api.post('/v1/ops/projections/alerts/rebuild', admin)).status).toBe(202);
+    expect((await api.post('/v1/ops/projections/alerts/rebuild', operator)).status).toBe(202);
     await untilRebuilt('alerts', []);
     await sleep(300);
     writing = false;

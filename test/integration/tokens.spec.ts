@@ -190,6 +190,12 @@ describe('tokens: RS256 through AUTH_JWKS_URL', () => {
     expect((await api.get('/v1/me/settings', await sign(employeeClaims, 'unknown-kid'))).status).toBe(401);
   });
 
+  it('takes the ops claim from an RS256 token only when it is the boolean true', async () => {
+    expect((await api.get('/v1/ops/projections', await sign({ ...employeeClaims, ops: true }))).status).toBe(200);
+    expect((await api.get('/v1/ops/projections', await sign({ ...employeeClaims, ops: 'true' }))).body).toMatchObject({ statusCode: 403, code: 'ops_only' });
+    expect((await api.get('/v1/ops/projections', await sign())).body).toMatchObject({ statusCode: 403, code: 'ops_only' });
+  });
+
   it('still signs and accepts its own guest and stream tokens with AUTH_JWT_SECRET', async () => {
     const guest = (await api.post('/v1/guest/conversations', undefined, { propertyId: 'hotel-a', guestName: 'Rex' })).body;
     expect((await api.get(`/v1/guest/conversations/${guest.conversationId}`, guest.guestToken)).status).toBe(200);

@@ -13,7 +13,8 @@ export interface TestApp extends App {
   url: string;
   dataDir: string;
   tokens: TokenService;
-  employee(id: string, propertyId?: string, role?: 'agent' | 'admin'): Promise<string>;
+  /** `ops`: the service operator claim (`ops: true`), for GET /v1/ops/projections and rebuilds. */
+  employee(id: string, propertyId?: string, role?: 'agent' | 'admin', options?: { ops?: boolean }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +37,8 @@ export async function startTestApp(env: Record<string, string> = {}, dataDir?: s
     url: `http://127.0.0.1:${address.port}`,
     dataDir: dir,
     tokens,
-    employee: (id, propertyId = 'hotel-a', role = 'agent') => tokens.employeeToken({ id, propertyId, role, name: `Employee ${id}` }),
+    employee: (id, propertyId = 'hotel-a', role = 'agent', options = {}) =>
+      tokens.employeeToken({ id, propertyId, role, name: `Employee ${id}`, ...(options.ops ? { ops: true } : {}) }),
     async stop() {
       await app.close();
       tmp?.cleanup();

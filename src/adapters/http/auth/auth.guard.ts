@@ -1,6 +1,8 @@
 /**
  * Every /v1 route needs a token except those marked @Public(). @Audience() says who may call
- * (employees, guests), @AdminOnly() restricts to admins, @StreamRoute() accepts a stream token
+ * (employees, guests), @AdminOnly() restricts to admins (of the token's property), @OpsOnly()
+ * to the service's operators (employee token claim `ops: true`, any role: the service-wide
+ * operations touch every property, which no property's admin role covers), @StreamRoute() accepts a stream token
  * (also from `?access_token=`, since EventSource cannot send headers). Only stream tokens may
  * travel in a query string (URLs end up in logs and histories): an API token there is a 401.
  * Sets `req.principal` and `req.tokenExpiresAtMs` (principal.ts).
@@ -23,11 +25,13 @@ import { InvalidTokenError, SigningKeysUnavailableError, TokenService } from './
 const PUBLIC = 'auth:public';
 const AUDIENCE = 'auth:audience';
 const ADMIN_ONLY = 'auth:admin';
+const OPS_ONLY = 'auth:ops';
 const STREAM = 'auth:stream';
 
 export const Public = () => SetMetadata(PUBLIC, true);
 export const Audience = (audience: Principal['kind']) => SetMetadata(AUDIENCE, audience);
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
+export const OpsOnly = () => SetMetadata(OPS_ONLY, true);
 export const StreamRoute = () => SetMetadata(STREAM, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
@@ -75,6 +79,9 @@ export class AuthGuard implements CanActivate {
     if (audience && p.kind !== audience) throw new ForbiddenException(`This endpoint is for ${audience}s`);
     if (meta<boolean>(ADMIN_ONLY) && (p.kind !== 'employee' || p.role !== 'admin')) {
       throw new ForbiddenException('Only an admin may do this');
+    }
+    if (meta<boolean>(OPS_ONLY) && (p.kind !== 'employee' || !p.ops)) {
+      throw new ForbiddenException({ message: 'Only a service operator (token claim ops: true) may do this', code: 'ops_only' });
     }
     req.principal = p;
     req.tokenExpiresAtMs = verified.expiresAtMs;

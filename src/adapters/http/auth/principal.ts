@@ -6,6 +6,12 @@ export interface EmployeePrincipal {
   propertyId: string;
   role: EmployeeRole;
   name: string;
+  /**
+   * A service operator (token claim `ops: true`, set by the identity provider): may use the
+   * service-wide operations (GET /v1/ops/projections, rebuilds), whatever the role. Always
+   * false on a stream token, which only opens streams.
+   */
+  ops: boolean;
 }
 
 export interface GuestPrincipal {

@@ -9,6 +9,8 @@
  * - stream tokens (`aud` STREAM_AUDIENCE), for `?access_token=`, with a key derived for them,
  *   and never outliving the token that minted them.
  * The principal's kind follows from the key that verified the token, never from a claim alone.
+ * An employee token's `ops` claim (exactly `true`, set by the identity provider for the
+ * service's operators) grants the service-wide operations; a stream token never carries it.
  */
 import { Injectable } from '@nestjs/common';
 import { type KeyObject, createSecretKey, hkdfSync } from 'node:crypto';
@@ -117,7 +119,9 @@ export class TokenService {
     }
     const role = payload.role as EmployeeRole;
     if (!ROLES.includes(role)) throw new InvalidTokenError('token role must be agent or admin');
-    return { scope, expiresAtMs, principal: { kind: 'employee', id: sub, propertyId, role, name: str('name') ?? sub } };
+    // Only the boolean true counts ("true", 1 do not); stream tokens only open streams, so never ops.
+    const ops = kind === 'employee' && payload.ops === true;
+    return { scope, expiresAtMs, principal: { kind: 'employee', id: sub, propertyId, role, name: str('name') ?? sub, ops } };
   }
 
   private async checkSignatureAndClaims(token: string, kind: Kind): Promise<JWTPayload> {
@@ -154,10 +158,16 @@ export class TokenService {
     if (lifetime > max) throw new InvalidTokenError(`token lifetime (${lifetime} s from iat or now to exp) exceeds the maximum of ${max} s`);
   }
 
-  /** For the demo, the CLI and tests: an HS256 employee token as the identity provider would sign it (12 h, or the maximum if shorter). */
-  employeeToken(e: Omit<EmployeePrincipal, 'kind'>, expiresIn: string | number = `${Math.min(12 * 3600, this.options.maxLifetimeSeconds)}s`): Promise<string> {
+  /**
+   * For the demo, the CLI and tests: an HS256 employee token as the identity provider would sign
+   * it (12 h, or the maximum if shorter); `ops: true` adds the service operator claim.
+   */
+  employeeToken(
+    e: Omit<EmployeePrincipal, 'kind' | 'ops'> & { ops?: boolean },
+    expiresIn: string | number = `${Math.min(12 * 3600, this.options.maxLifetimeSeconds)}s`,
+  ): Promise<string> {
     if (this.jwks) throw new Error('employee tokens come from the identity provider when AUTH_JWKS_URL is set');
-    const jwt = new SignJWT({ propertyId: e.propertyId, role: e.role, name: e.name })
+    const jwt = new SignJWT({ propertyId: e.propertyId, role: e.role, name: e.name, ...(e.ops ? { ops: true } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(e.id)
       .setIssuedAt()
@@ -185,6 +195,7 @@ export class TokenService {
   async streamToken(p: Principal, mintingExpiresAtMs: number): Promise<{ token: string; expiresInSeconds: number }> {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const exp = Math.min(nowSeconds + STREAM_TOKEN_TTL_SECONDS, Math.floor(mintingExpiresAtMs / 1000));
+    // Never `ops`: a stream token opens streams only, whoever minted it.
     const claims =
       p.kind === 'guest' ? { typ: 'guest', propertyId: p.propertyId, name: p.name } : { propertyId: p.propertyId, role: p.role, name: p.name };
     const token = await new SignJWT({ ...claims, scope: 'stream' })

@@ -1,20 +1,22 @@
 /**
  * Operations on the projections (read models): their versions, checkpoints and lag, and a
- * rebuild of one beside its live version. Role `admin`. A rebuild is carried out by the
+ * rebuild of one beside its live version. The projections hold every property's data, so
+ * these are for the service's operators (@OpsOnly: token claim `ops: true`, any role), not
+ * for a property's admin (SPEC §3: "a separate `ops` role, documented"). A rebuild is carried out by the
  * process holding the projector lease, maybe another one: this answers 202 once the request
  * is recorded, and GET /v1/ops/projections shows its progress.
  */
 import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProjectionsService, rebuildView } from '../../../application/projections/projections.service.js';
-import { AdminOnly, Audience, CurrentPrincipal } from '../auth/auth.guard.js';
+import { Audience, CurrentPrincipal, OpsOnly } from '../auth/auth.guard.js';
 import type { EmployeePrincipal } from '../auth/principal.js';
 
 export const PROJECTIONS_STATUS_PATH = '/v1/ops/projections';
 
 @Controller('v1/ops/projections')
 @Audience('employee')
-@AdminOnly()
+@OpsOnly()
 export class ProjectionsController {
   constructor(private readonly projections: ProjectionsService) {}
 

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { type InboxFilter, MAX_TRANSCRIPT_PAGE } from '../../../application/queries/inbox.queries.js';
-import { IsSafeText } from './text-rules.js';
+import { IsSafeText, SAFE_ID_PATTERN, SAFE_LINE_PATTERN } from './text-rules.js';
 
 const POSITION = /^\d{1,19}$/;
 
@@ -22,7 +22,7 @@ export class ListConversationsQuery extends ReadQuery {
   limit?: number;
 
   /** Only conversations of a guest of this name: exact match, ignoring case and surrounding/repeated spaces. */
-  @IsOptional() @IsString() @MaxLength(100) @Matches(/\S/, { message: 'guestName must not be blank' })
+  @IsOptional() @IsString() @MaxLength(100) @Matches(SAFE_LINE_PATTERN, { message: 'guestName must contain a visible character and no control characters' })
   @IsSafeText()
   guestName?: string;
 }
@@ -49,7 +49,7 @@ export class AlertDecisionsQuery extends ReadQuery {
   conversationId?: string;
 
   /** Admins only: another employee's decisions. */
-  @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  @IsOptional() @Matches(SAFE_ID_PATTERN, { message: 'employeeId must be an employee id' }) @MaxLength(200)
   @IsSafeText()
   employeeId?: string;
 
@@ -57,8 +57,8 @@ export class AlertDecisionsQuery extends ReadQuery {
   limit?: number;
 }
 
-/** RFC 3339 date-time only: ISO week or ordinal dates pass IsISO8601 but not `new Date()`. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+/** RFC 3339 date-time only (ISO week or ordinal dates pass IsISO8601 but not `new Date()`), years 1000-9999 (strict IsISO8601 refuses years below 100). */
+const RFC3339 = /^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 /** The troubleshooting checks: for the caller, about one conversation (optional). */
 export class DiagnosticsQuery extends ReadQuery {
@@ -83,7 +83,7 @@ export class HandoffMetricsQuery extends ReadQuery {
   to?: string;
 
   /** Only this employee's row in `employees` (the property's figures stay whole). */
-  @IsOptional() @Matches(/^[^\s]+$/, { message: 'employeeId must be an employee id' }) @MaxLength(200)
+  @IsOptional() @Matches(SAFE_ID_PATTERN, { message: 'employeeId must be an employee id' }) @MaxLength(200)
   @IsSafeText()
   employeeId?: string;
 }

@@ -64,3 +64,18 @@ export function IsNotBlank(validationOptions?: ValidationOptions): PropertyDecor
     validationOptions,
   );
 }
+
+/**
+ * The same rules as JSON Schema patterns (ECMAScript, `u` flag), for openapi.yaml, which states
+ * them on every such field so that clients (and schemathesis) know them; the query DTOs use them
+ * directly (openapi.spec.ts compares the sources). Blank means only whitespace or the Basic
+ * Multilingual Plane's format characters, close to `IsNotBlank`, which stays the authority.
+ * Lone surrogates are left to `IsSafeText`: a pattern cannot name them portably (Rust's regex,
+ * behind schemathesis' validator, has no surrogates at all).
+ */
+const UNSAFE = '\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069';
+const INVISIBLE = '\\s\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u180E\\u200B-\\u200F\\u2060-\\u2064\\u206A-\\u206F\\uFEFF\\uFFF9-\\uFFFB';
+/** One line of visible text: a name, a search term. */
+export const SAFE_LINE_PATTERN = new RegExp(`^[^${UNSAFE}]*[^${INVISIBLE}${UNSAFE}][^${UNSAFE}]*$`, 'u');
+/** An id: no spaces at all. */
+export const SAFE_ID_PATTERN = new RegExp(`^[^\\s${UNSAFE}]+$`, 'u');
