@@ -43,6 +43,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   useCommandClock(adapters.clock);
   const fastify = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // Slow clients (slowloris): headers within HEADERS_TIMEOUT_MS, the whole request within
+    // REQUEST_TIMEOUT_MS, else 408 and the connection is closed. Fastify's default (0) switches
+    // Node's request timeout off; Node checks both only every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.floor(config.headersTimeoutMs / 2)),
+    },
     // TRUST_PROXY (off by default): otherwise any client could pick its address with X-Forwarded-For.
     trustProxy: config.trustProxy,
     loggerInstance: logger,

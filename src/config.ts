@@ -30,6 +30,14 @@ export interface Config {
   pushAllowHttpEndpoints: boolean;
   heartbeatMs: number;
   bodyLimitBytes: number;
+  /**
+   * Slow clients (SPEC §3 Operability: request and header timeouts): a request's headers must
+   * arrive within `headersTimeoutMs` and the whole request (headers and body) within
+   * `requestTimeoutMs`, or the connection gets 408 and is closed. An SSE stream's request is
+   * complete once its headers are in, so open streams are not cut by either.
+   */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** TEST ONLY: a file holding the ISO time the service's clock reads (adapters/clock/file-clock.ts); null = system clock. */
   testClockFile: string | null;
   /** Pino level of the JSON logs on stdout (LOG_LEVEL); `silent` logs nothing. */
@@ -172,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushAllowHttpEndpoints: boolVar(env, 'PUSH_ALLOW_HTTP_ENDPOINTS'),
     heartbeatMs: intVar(env, 'SSE_HEARTBEAT_MS', 15000, 100, 15000),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 32 * 1024, 1024, 1024 * 1024),
+    ...slowClientTimeouts(env),
     testClockFile: testClockFile(env),
     logLevel: logLevel(env),
     // --- Abuse limits (issue 9, item 1) ---
@@ -334,4 +343,11 @@ function isTrustedProxyEntry(entry: string): boolean {
   if (prefix === undefined) return true;
   if (!/^\d{1,3}$/.test(prefix)) return false;
   return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function slowClientTimeouts(env: NodeJS.ProcessEnv): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'> {
+  const headersTimeoutMs = intVar(env, 'HEADERS_TIMEOUT_MS', 10_000, 500, 120_000);
+  const requestTimeoutMs = intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000);
+  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError('REQUEST_TIMEOUT_MS', `must be at least HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+  return { headersTimeoutMs, requestTimeoutMs };
 }

@@ -43,6 +43,13 @@ describe('operability configuration', () => {
     }
   });
 
+  it('slow clients: headers within 10 s and requests within 30 s by default; a request timeout below the headers timeout is refused naming it', () => {
+    expect(loadConfig(prod)).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+    expect(loadConfig({ ...prod, HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 5000 });
+    expect(() => loadConfig({ ...prod, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '2000' })).toThrow(/REQUEST_TIMEOUT_MS must be at least HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ ...prod, HEADERS_TIMEOUT_MS: '0' })).toThrow(ConfigError);
+  });
+
   it('a demo DATA_DIR that is a file is a DataFileError naming it', () => {
     const file = join(tmp.dir, 'not-a-dir');
     writeFileSync(file, 'x');
