@@ -66,14 +66,17 @@ describe('demo mode', () => {
     expect(Object.keys(tokens).sort()).toEqual(['ALICE', 'BOB', 'GRACE']);
     // Short-lived: an hour, not the 12 h admin tokens of before.
     for (const token of Object.values(tokens)) expect(payloadOf(token!).exp - payloadOf(token!).iat).toBe(3600);
-    // The printed command mints a fresh token that works (run as printed, from the repository).
     // Pasted into zsh as printed: every URL quoted (an unquoted `?` is a glob there).
     const printedCommands = demo.stdout().split('\n').filter((l) => /^ {2}(curl|G=|export)/.test(l));
     expect(printedCommands.length).toBeGreaterThan(5);
     expect(printedCommands.filter((l) => unquotedUrls(l).length > 0)).toEqual([]);
-    const mint = /^ {2}(export ALICE=\$\(.*npx live-chat-tickets dev-token alice .*\))$/m.exec(demo.stdout())![1]!;
+    // The printed command mints a fresh token that works (run as printed, from the repository).
+    // Run as a plain assignment: `export X=$(cmd)` succeeds even when cmd fails (e.g. a bin that
+    // is not executable in a fresh clone), which would hide the failure behind an empty token.
+    const mint = /^ {2}export (ALICE=\$\(.*npx live-chat-tickets dev-token alice .*\))$/m.exec(demo.stdout())![1]!;
     const { REDIS_URL: _r, MONGODB_URL: _m, EVENTSTORE_URL: _e, AUTH_JWT_SECRET: _s, ...cliEnv } = process.env;
     const fresh = execFileSync('bash', ['-c', `${mint} && echo "$ALICE"`], { cwd: ROOT, encoding: 'utf8', env: cliEnv }).trim();
+    expect(fresh).toMatch(/^ey/);
     expect(fresh).not.toBe(tokens.ALICE);
     expect((await client(demo.url).get('/v1/conversations', fresh)).status).toBe(200);
     const inbox = await eventually(async () => {

@@ -56,6 +56,14 @@ describe('packaging', () => {
     }
   });
 
+  it('the CLI is runnable as `npx live-chat-tickets` in a fresh clone: the build makes its bin executable', () => {
+    const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin['live-chat-tickets']).toBe('dist/cli.js');
+    // npm ci links bins before anything is built, so it cannot chmod dist/cli.js; the build does.
+    expect(pkg.scripts.postbuild).toBe('chmod +x dist/cli.js');
+    expect(read('src/cli.ts').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
   it('npm start compiles nothing when nothing changed (incremental build)', () => {
     const tsc = root + 'node_modules/.bin/tsc';
     execFileSync(tsc, ['-b', 'tsconfig.build.json'], { cwd: root });
