@@ -81,7 +81,7 @@ const CFG = {
   skipObs: process.env.BENCH_SKIP_OBS === '1',
   // 9. Rate limiting (BENCH_SKIP_RATELIMIT=1 skips it; BENCH_ONLY=ratelimit runs only this phase, ~1 min).
   skipRateLimit: process.env.BENCH_SKIP_RATELIMIT === '1',
-  rateLimitSec: env('BENCH_RATELIMIT_S', 6),
+  rateLimitTickets: env('BENCH_RATELIMIT_TICKETS', 3000),
   obsSec: env('BENCH_OBS_S', 4),
   skipRebuild: process.env.BENCH_SKIP_REBUILD === '1',
   rebuildEvents: env('BENCH_REBUILD_EVENTS', 1_000_000),
@@ -1391,7 +1391,7 @@ function report() {
     out.push(
       '## Rate limiting',
       '',
-      `${R.mix}, ${R.workers} workers, ${R.rounds} alternating rounds of ${R.secondsPerRound} s: limiter on (limits out of reach) ${R.limiterOnLimitsHigh.commandsPerSec} commands/s ` +
+      `${R.mix}, ${R.workers} workers, ${R.rounds} alternating rounds of ${R.ticketsPerRound} tickets (3 commands each): limiter on (limits out of reach) ${R.limiterOnLimitsHigh.commandsPerSec} commands/s ` +
         `(p50 ${R.limiterOnLimitsHigh.latencyMs.p50} ms, p99 ${R.limiterOnLimitsHigh.latencyMs.p99} ms), off ${R.limiterOff.commandsPerSec} commands/s ` +
         `(p50 ${R.limiterOff.latencyMs.p50} ms, p99 ${R.limiterOff.latencyMs.p99} ms): **${R.throughputOnVsOff}x**; server CPU per command ${R.limiterOnLimitsHigh.serverCpuUsPerCommand} vs ${R.limiterOff.serverCpuUsPerCommand} µs.`,
       '',
@@ -1446,7 +1446,7 @@ async function main() {
     if (CFG.skipRateLimit || !(all || CFG.only === 'ratelimit')) results.rateLimit = { skipped: CFG.skipRateLimit ? 'BENCH_SKIP_RATELIMIT=1' : `BENCH_ONLY=${CFG.only}` };
     else {
       try {
-        results.rateLimit = await rateLimitBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), seconds: CFG.rateLimitSec });
+        results.rateLimit = await rateLimitBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), ticketsPerRound: CFG.rateLimitTickets });
       } catch (error) {
         results.problems.push({ where: 'rate-limit phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
         process.exitCode = 1;
