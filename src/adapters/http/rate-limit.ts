@@ -23,6 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config, RateLimitConfig } from '../../config.js';
 import { connectRedis, hangUp } from '../redis/redis-connection.js';
+import { bearerTokenOf } from './auth/principal.js';
 import { clientAddress, digest } from './client-address.js';
 import { errorBody, withRequestId } from './errors.js';
 
@@ -128,7 +129,8 @@ function bucketOf(req: FastifyRequest): Bucket | null {
       counted: [{ limit: 'conversationStarts', key: `start:${address}` }],
     };
   }
-  const token = route?.startsWith('/v1/') ? bearerTokenOf(req, route) : undefined;
+  // As the AuthGuard reads it; `?access_token=` only on stream routes.
+  const token = route?.startsWith('/v1/') ? bearerTokenOf(req, route.endsWith('/stream'))?.token : undefined;
   if (token === undefined) return { guarded: [], counted: [{ limit: 'anonymous', key: `anon:${address}` }] };
   const tokenKey = digest(token);
   return {
@@ -140,14 +142,6 @@ function bucketOf(req: FastifyRequest): Bucket | null {
   };
 }
 
-/** As the AuthGuard reads it: the Authorization header, or `?access_token=` on stream routes only. */
-function bearerTokenOf(req: FastifyRequest, route: string): string | undefined {
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
-  if (!route.endsWith('/stream')) return undefined;
-  const query = req.query as Record<string, unknown> | undefined;
-  return typeof query?.access_token === 'string' && query.access_token !== '' ? query.access_token : undefined;
-}
 
 function refuse(req: FastifyRequest, reply: FastifyReply, limit: LimitName, retryAfterSeconds: number): FastifyReply {
   const message =

@@ -19,7 +19,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from './principal.js';
+import { type Principal, bearerTokenOf } from './principal.js';
 import { InvalidTokenError, SigningKeysUnavailableError, TokenService } from './token.service.js';
 
 const PUBLIC = 'auth:public';
@@ -51,15 +51,9 @@ export class AuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const isStream = meta<boolean>(STREAM) ?? false;
 
-    const header = req.headers.authorization;
-    let token: string | undefined;
-    let fromQuery = false;
-    if (header?.startsWith('Bearer ')) token = header.slice(7).trim();
-    else if (isStream) {
-      token = (req.query as Record<string, string | undefined>).access_token;
-      fromQuery = true;
-    }
-    if (!token) throw new UnauthorizedException('Missing bearer token');
+    const borne = bearerTokenOf(req, isStream);
+    if (!borne) throw new UnauthorizedException('Missing bearer token');
+    const { token, fromQuery } = borne;
 
     let verified;
     try {

@@ -48,3 +48,19 @@ declare module 'fastify' {
   // One declaration, so the guard and the SSE service read the same name without casts.
   interface FastifyRequest extends AuthenticatedRequestFields {}
 }
+
+/**
+ * The token a request bears: the `Authorization: Bearer` header, or — only where `queryAllowed`
+ * (stream routes: EventSource cannot send headers) — `?access_token=`. One reading for the
+ * AuthGuard and the rate limiter, so both key on the same token.
+ */
+export function bearerTokenOf(req: { headers: { authorization?: string }; query?: unknown }, queryAllowed: boolean): { token: string; fromQuery: boolean } | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) {
+    const token = header.slice(7).trim();
+    return token ? { token, fromQuery: false } : undefined;
+  }
+  if (!queryAllowed) return undefined;
+  const query = req.query as Record<string, unknown> | undefined;
+  return typeof query?.access_token === 'string' && query.access_token !== '' ? { token: query.access_token, fromQuery: true } : undefined;
+}

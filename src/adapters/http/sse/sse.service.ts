@@ -28,6 +28,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import { type ConversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../../../application/views.js';
 import type { EmployeeRole } from '../../../domain/conversation.js';
 import { DomainError } from '../../../domain/errors.js';
+import { clientAddress } from '../client-address.js';
 import { type StreamCapLimits, StreamCaps } from './stream-caps.js';
 
 export type Audience =
@@ -88,7 +89,7 @@ export class SseService implements BeforeApplicationShutdown {
     if (expiresAtMs !== undefined && expiresAtMs <= Date.now()) {
       throw new UnauthorizedException({ message: 'Token expired: renew it and reconnect with Last-Event-ID', code: 'token_expired' });
     }
-    const slot = this.caps.acquire(principalKey(audience), req.ip);
+    const slot = this.caps.acquire(principalKey(audience), clientAddress(req));
     if ('refused' in slot) {
       const limit = slot.refused === 'principal' ? this.options.caps.perPrincipal : this.options.caps.perAddress;
       void reply.header('retry-after', String(CAP_RETRY_AFTER_SECONDS));
