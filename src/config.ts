@@ -12,6 +12,10 @@ import { ensureDataDir } from './adapters/sqlite/data-dir.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, GUEST_AUDIENCE, STREAM_AUDIENCE } from './adapters/http/auth/token.service.js';
 
 export type Role = 'api' | 'projector' | 'worker';
+export type EmbeddedWorkers = 'process' | 'inline';
+
+/** Set by the supervisor (embedded-workers.ts) in the child it forks: split roles on the embedded store are its to run. */
+export const EMBEDDED_WORKER_CHILD_ENV = 'LCT_EMBEDDED_WORKER_CHILD';
 
 export interface Config {
   port: number;
@@ -25,6 +29,13 @@ export interface Config {
   redisUrl: string | null;
   aiResponderUrl: string | null;
   roles: Role[];
+  /**
+   * EMBEDDED_WORKERS, on the embedded store with every role: where `npm start` runs the log
+   * consumers (projector, AVA, push notifier, escalation watcher): `process` (default) in a
+   * supervised child process, so they use the second core (embedded-workers.ts); `inline` in the
+   * API process. main.ts acts on it; createApp runs whatever `roles` says, in its own process.
+   */
+  embeddedWorkers: EmbeddedWorkers;
   vapid: { publicKey: string; privateKey: string; subject: string } | null;
   /** Accept `http:` push endpoints (a local push service in tests); otherwise only `https:`. */
   pushAllowHttpEndpoints: boolean;
@@ -150,7 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (unknown.length > 0 || rawRoles.length === 0) throw new ConfigError('ROLES', `must list some of ${ROLES.join(', ')} (got "${env.ROLES}")`);
 
   const roles = [...new Set(rawRoles as Role[])];
-  if (roles.length < ROLES.length && !redisUrl) {
+  if (roles.length < ROLES.length && !redisUrl && env[EMBEDDED_WORKER_CHILD_ENV] !== '1') {
     throw new ConfigError('REDIS_URL', `is required when roles are split across processes (ROLES=${roles.join(',')}): the change feed must be shared`);
   }
 
@@ -176,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     aiResponderUrl,
     roles,
+    embeddedWorkers: embeddedWorkers(env),
     vapid,
     pushAllowHttpEndpoints: boolVar(env, 'PUSH_ALLOW_HTTP_ENDPOINTS'),
     heartbeatMs: intVar(env, 'SSE_HEARTBEAT_MS', 15000, 100, 15000),
@@ -195,6 +207,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseMaxStreamsPerPrincipal: intVar(env, 'SSE_MAX_STREAMS_PER_PRINCIPAL', 10, 0, 100_000),
     sseMaxStreamsPerAddress: intVar(env, 'SSE_MAX_STREAMS_PER_ADDRESS', 500, 0, 1_000_000),
   };
+}
+
+function embeddedWorkers(env: NodeJS.ProcessEnv): EmbeddedWorkers {
+  const raw = env.EMBEDDED_WORKERS;
+  if (raw === undefined || raw === '') return 'process';
+  if (raw !== 'process' && raw !== 'inline') throw new ConfigError('EMBEDDED_WORKERS', `must be process or inline (got "${raw}")`);
+  return raw;
 }
 
 function logLevel(env: NodeJS.ProcessEnv): LogLevel {

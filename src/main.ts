@@ -1,15 +1,20 @@
 /**
- * Entry point. With no store URL it runs everything in one process on the embedded store;
- * without AUTH_JWT_SECRET there too it is the demo: seeded data and printed tokens.
+ * Entry point. With no store URL it runs on the embedded store: the API here and the log
+ * consumers in a supervised child process of the same build (embedded-workers.ts; in this
+ * process with EMBEDDED_WORKERS=inline); without AUTH_JWT_SECRET there too it is the demo:
+ * seeded data and printed tokens.
  * SIGTERM / SIGINT shut it down gracefully (shutdown.ts). A start-up failure is one line on
  * stderr, no stack: exit 2 for configuration, 1 otherwise (a bad data file names itself and DATA_DIR).
  */
 import { resolve } from 'node:path';
 import { CommandBus } from '@nestjs/cqrs';
 import { TokenService } from './adapters/http/auth/token.service.js';
-import { createApp } from './app.js';
+import { type App, createApp } from './app.js';
+import { createLogger } from './adapters/observability/logging.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { DEMO_EMPLOYEES, DEMO_PROPERTY, seedDemo } from './demo/seed.js';
+import { SqliteChangeFeed } from './adapters/sqlite/sqlite-change-feed.js';
+import { EmbeddedWorkers, isEmbeddedWorkerChild, runEmbeddedWorkerChild, runsWorkersInChild } from './embedded-workers.js';
 import { shutDownOnSignals } from './shutdown.js';
 
 async function main() {
@@ -23,15 +28,31 @@ async function main() {
     }
     throw error;
   }
-  const service = await createApp(config);
+  if (isEmbeddedWorkerChild()) return runEmbeddedWorkerChild(config);
+  // The log consumers' child boots while this process builds its app (embedded-workers.ts).
+  const workers = runsWorkersInChild(config) ? new EmbeddedWorkers({ logger: createLogger(config.logLevel) }) : null;
+  const workersReady = workers?.start();
+  if (workers) config = { ...config, roles: ['api'] };
+  let service: App;
+  try {
+    service = await createApp(config);
+  } catch (error) {
+    await workers?.stop();
+    throw error;
+  }
   const { app, adapters, logger } = service;
   for (const warning of adapters.startupWarnings) logger.warn(warning);
   const empty = (await adapters.eventStore.headPosition()) === null;
+  if (workers && adapters.changeFeed instanceof SqliteChangeFeed) workers.follow(adapters.changeFeed);
+  if (workers) adapters.probes.push(workers.probe); // STORE_PROBES is this array: /health/ready asks the child's state too
+  shutDownOnSignals(workers ? { close: () => Promise.all([workers.stop(), service.close()]).then(() => undefined) } : service, app.getHttpServer(), logger);
+  // Listening once the log consumers run, as with them in process: a read right after start-up finds its projector.
+  await workersReady;
   await app.listen({ port: config.port, host: config.host });
-  shutDownOnSignals(service, app.getHttpServer(), logger);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = `http://${shownHost}:${config.port}`;
-  logger.info({ roles: config.roles, stores: adapters.describe }, `live-chat-tickets listening on ${base} (${adapters.describe}; roles: ${config.roles.join(', ')})`);
+  const roles = workers ? `${config.roles.join(', ')}; projector, worker in child process ${workers.pid ?? '(restarting)'}` : config.roles.join(', ');
+  logger.info({ roles: config.roles, workerPid: workers?.pid, stores: adapters.describe }, `live-chat-tickets listening on ${base} (${adapters.describe}; roles: ${roles})`);
   if (config.demo) await printDemo(app.get(CommandBus), app.get(TokenService), base, empty, config);
 }
 

@@ -5,7 +5,9 @@
  *    ends cleanly (clients resume with Last-Event-ID); the HTTP server stops accepting and
  *    waits for the requests in flight, closing idle keep-alive connections; the log consumers
  *    (projector, AVA, push notifier, escalation watcher) stop at a checkpoint and release
- *    their leases; the stores close.
+ *    their leases; the stores close. On the embedded default the log consumers run in a child
+ *    process (embedded-workers.ts): main.ts closes the app and stops the child (SIGTERM, the
+ *    same checkpoint stop there) together, within the same budget.
  * 2. A connection still open after `drainMs` (a request that has not even arrived completely,
  *    a client that stalls) is cut, so one slow client cannot hold the exit.
  * 3. Exit 0 once closed. If anything still hangs at `timeoutMs`, exit 1 anyway, logged.

@@ -24,6 +24,15 @@ export function employeeConversationView(snapshot: ConversationSnapshot, viewer:
   return { ...snapshot, badge: badgeFor(snapshot.ticket, viewer.id), actions: actionsFor(snapshot.ticket, viewer) };
 }
 
+/**
+ * All that employeeConversationView depends on of the viewer (badge and actions read only the
+ * role and whether the viewer owns the ticket): viewers with the same key get the same view,
+ * so the SSE fan-out renders a change once per key, not once per stream.
+ */
+export function employeeViewKey(snapshot: ConversationSnapshot, viewer: Viewer): string {
+  return `${viewer.role}:${snapshot.ticket !== null && snapshot.ticket.ownerId === viewer.id ? 'owner' : 'other'}`;
+}
+
 /** Guests see whether a person has joined (by display name), never employee ids or support-request internals. */
 export function guestConversationView(snapshot: ConversationSnapshot) {
   const t = snapshot.ticket;

@@ -1,4 +1,5 @@
-// Performance bench for the live-chat-tickets service (run with `npm run bench`).
+// Performance bench for the live-chat-tickets service (run with `npm run bench`). Phases 1–4 are
+// the `main` phase (BENCH_ONLY=main runs only them, BENCH_SKIP_MAIN=1 skips them); see PHASES.
 //
 // 1. Baselines in the same run: (a) a bare Nest route on Fastify (child process, autocannon,
 //    50 connections); (b) raw durable SQLite appends, one INSERT per transaction (WAL, FULL).
@@ -26,6 +27,12 @@
 // 9. Rate limiting (BENCH_SKIP_RATELIMIT=1 skips it; BENCH_ONLY=ratelimit runs only this phase,
 //    ~1.5 min): the main phase's command mix with the limiter on (limits out of reach) vs off,
 //    alternating rounds, same run (lib/rate-limit.mjs).
+// 10. SSE fan-out (BENCH_SKIP_SSE=1 skips it; BENCH_ONLY=sse runs only this phase, ~1 min): 1,000 /
+//    5,000 / 10,000 streams on one instance, memory per connection and ack -> receipt of one
+//    change by all of them (lib/sse-fanout.mjs).
+// 11. Emmett peer (BENCH_SKIP_PEER=1 skips it; BENCH_ONLY=peer runs only this phase, ~1 min): the
+//    same mix against test/bench/peers/emmett (Emmett decider + command handler on emmett-sqlite,
+//    installed on demand) and the service, alternating rounds; ours / peer (lib/peer.mjs).
 //
 // Loopback only, bounded loops, children always killed. Results: test/bench/results/latest.json.
 import autocannon from 'autocannon';
@@ -46,6 +53,8 @@ import { dropDatabase, ensureServices, monitorProjector, pacedOpenLoop, prepareT
 import { countBy, round, summarize, table } from './lib/stats.mjs';
 import { observabilityBench } from './lib/observability.mjs';
 import { rateLimitBench } from './lib/rate-limit.mjs';
+import { peerBench, peerReportLines } from './lib/peer.mjs';
+import { sseFanoutBench, sseFanoutReportLines } from './lib/sse-fanout.mjs';
 import { rebuildBench, rebuildReportLines } from './lib/rebuild-phase.mjs';
 import { cpuDelta, machine, systemCpu } from './lib/sys.mjs';
 
@@ -69,24 +78,17 @@ const CFG = {
   moderateSec: env('BENCH_MODERATE_S', 8),
   moderateFraction: 0.25,
   probeTickets: 200,
-  skipProd: process.env.BENCH_SKIP_PROD === '1',
   crossRate: env('BENCH_CROSS_RATE', 500),
   crossSec: env('BENCH_CROSS_S', 10),
   crossLowRate: env('BENCH_CROSS_LOW_RATE', 25),
   crossLowSec: env('BENCH_CROSS_LOW_S', 6),
   stallMs: 5000,
-  skipPush: process.env.BENCH_SKIP_PUSH === '1',
-  // 7. Observability (BENCH_SKIP_OBS=1 skips it; BENCH_ONLY=observability runs only this phase):
-  //    log cost per request (logs on vs off, same run) and /metrics scrape cost; lib/observability.mjs.
-  skipObs: process.env.BENCH_SKIP_OBS === '1',
-  // 9. Rate limiting (BENCH_SKIP_RATELIMIT=1 skips it; BENCH_ONLY=ratelimit runs only this phase, ~1 min).
-  skipRateLimit: process.env.BENCH_SKIP_RATELIMIT === '1',
   rateLimitTickets: env('BENCH_RATELIMIT_TICKETS', 3000),
+  peerRoundSec: env('BENCH_PEER_ROUND_S', 3),
   obsSec: env('BENCH_OBS_S', 4),
-  skipRebuild: process.env.BENCH_SKIP_REBUILD === '1',
   rebuildEvents: env('BENCH_REBUILD_EVENTS', 1_000_000),
   rebuildTimeoutSec: env('BENCH_REBUILD_TIMEOUT_S', 240),
-  // BENCH_ONLY=push runs only the push phase (to check it quickly); empty: every phase.
+  // BENCH_ONLY=<phase> runs only that phase (PHASES below); empty: every phase.
   only: process.env.BENCH_ONLY ?? '',
   push: {
     employees: env('BENCH_PUSH_EMPLOYEES', 100),
@@ -103,7 +105,7 @@ const CFG = {
     loadSec: env('BENCH_PUSH_LOAD_S', 6),
     probeStartAfterMs: 1000,
   },
-  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50, pushesPerSec: 500, pushIdleP99Ms: 100, rebuildVsRawScan: 0.25 },
+  targets: { vsBareRoute: 0.2, vsRawDurableInsert: 1.0, p99Ms: 25, lagP99Ms: 25, crossInstanceLagP99Ms: 50, pushesPerSec: 500, pushIdleP99Ms: 100, rebuildVsRawScan: 0.25, vsEmmettPeer: 1.0 },
 };
 
 const results = { startedAt: new Date().toISOString(), machine: machine(), config: CFG, baselines: {}, service: {}, lag: {}, probes: {}, problems: [] };
@@ -374,7 +376,8 @@ async function rawInserts(singleMs, batchedMs, label) {
 async function serviceBench() {
   log('service: starting dist/main.js');
   const svc = await startService(ROOT, { onTmpDir: (d) => tmpDirs.push(d) });
-  const pids = { server: svc.pid };
+  // The log consumers' child process (src/embedded-workers.ts; none with EMBEDDED_WORKERS=inline) counts as the service too.
+  const pids = { server: svc.pid, ...(svc.workersPid ? { workers: svc.workersPid } : {}) };
   const { call, close: closeClient } = httpClient(svc.base, { maxSockets: CFG.connections + 16 });
   const mint = tokenMinter(svc.secret);
   const S = results.service;
@@ -1165,7 +1168,7 @@ function report() {
   const cmd = S.main?.commandsPerSec ?? null;
   const perCore = (rate, cores) => (rate && cores ? rate / cores : null);
   const bareEff = perCore(B.bareRoute?.reqPerSec, B.bareRoute?.cpu.serverCores);
-  const cmdEff = perCore(cmd, S.main?.cpu.serverCores);
+  const cmdEff = perCore(cmd, S.main && S.main.cpu.serverCores + (S.main.cpu.workersCores ?? 0));
   const ratios = {
     bareRouteReqPerServerCoreSec: bareEff ? round(bareEff, 0) : null,
     commandsPerServerCoreSec: cmdEff ? round(cmdEff, 0) : null,
@@ -1238,7 +1241,7 @@ function report() {
     out.push(table(['command', 'ok', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], lr));
     out.push('');
     out.push(`throughput: ${S.main.commandsPerSec} commands/s, ${S.main.cyclesPerSec} cycles/s (~${S.main.eventsAppendedPerSecApprox} events/s) over ${S.main.seconds}s; statuses ${JSON.stringify(S.main.statuses)}`);
-    out.push(`cpu (cores): server ${S.main.cpu.serverCores}, bench client ${S.main.cpu.benchClientCores}, other processes ${S.main.cpu.otherProcessesCores}, iowait ${S.main.cpu.iowaitCores}`);
+    out.push(`cpu (cores): server ${S.main.cpu.serverCores}${S.main.cpu.workersCores === undefined ? '' : `, its workers child ${S.main.cpu.workersCores}`}, bench client ${S.main.cpu.benchClientCores}, other processes ${S.main.cpu.otherProcessesCores}, iowait ${S.main.cpu.iowaitCores}`);
     out.push(`setup: ${S.setup.tickets}${S.setup.extraTickets ? `+${S.setup.extraTickets}` : ''} tickets, ${S.setup.commandsPerSec} commands/s (start p99 ${S.setup.latencyMs.start?.p99} ms, support-request p99 ${S.setup.latencyMs['support-request']?.p99} ms)`);
     out.push(`SSE drain after load: ${S.main.sseDrainAfterLoadMs ?? 'timeout'} ms`);
     const cb = S.main.commitBatches;
@@ -1362,6 +1365,7 @@ function report() {
             ]
           : []),
         ...(PU?.latencyIdle ? [[`push latency p99 idle (ms), ack -> push (${PU.latencyIdle.missing} missing)`, PU.latencyIdle.p99, `<= ${T.pushIdleP99Ms}, 0 missing`, verdict.pushLatencyIdleP99]] : []),
+        ...(results.peer?.oursVsPeer ? [[`commands/s / Emmett peer's, same phase (${results.peer.ours.commandsPerSec} / ${results.peer.peer.commandsPerSec}; p99 ${results.peer.oursVsPeer.p99} x)`, results.peer.oursVsPeer.commandsPerSec, `> ${T.vsEmmettPeer}`, results.peer.oursVsPeer.commandsPerSec > T.vsEmmettPeer]] : []),
         ...(RB ? [[`projection rebuild events/s / raw ordered scan events/s (${RB.inbox.eventsPerSec} / ${RB.rawScanMean}, ${RB.events} events)`, RB.ratio, `>= ${T.rebuildVsRawScan}`, verdict.rebuildVsRawScan]] : []),
         ...(PU?.latencyUnderLoad ? [[`(info) push latency p99 during the command mix (ms) (${PU.latencyUnderLoad.missing} missing)`, PU.latencyUnderLoad.p99, `<= ${T.pushIdleP99Ms}`, null]] : []),
       ],
@@ -1397,6 +1401,8 @@ function report() {
       '',
     );
   }
+  if (results.sse?.levels) out.push(...sseFanoutReportLines(results.sse));
+  out.push(...peerReportLines(results.peer, S.main));
   out.push('## Problems seen');
   if (results.problems.length === 0) out.push('- none');
   for (const p of results.problems) out.push(`- [${p.where}] ${p.what} x${p.count}${p.examples ? `: ${JSON.stringify(p.examples).slice(0, 400)}` : ''}${p.detail ? ` ${JSON.stringify(p.detail)}` : ''}`);
@@ -1420,74 +1426,68 @@ async function waitForQuiet(maxSec) {
   results.machine.waitedForQuietSec = round((performance.now() - start) / 1000, 1);
 }
 
+/**
+ * The phases, in the order they run: each is selectable (BENCH_ONLY=<name> runs only it, its
+ * BENCH_SKIP_* variable skips it) and records its result under `results[key]`; an aborted phase
+ * is a problem of the run (exit code 1), and the next phase still runs.
+ */
+const PHASES = [
+  // The main phase carries the baselines (bare route, raw inserts) the ratios of the others need.
+  { name: 'main', key: 'service', skip: 'BENCH_SKIP_MAIN', run: async () => {
+    results.baselines.bareRoute = await bareRoute();
+    gc();
+    results.baselines.rawInsert = await rawInserts(CFG.sqliteSingleMs, CFG.sqliteBatchedMs, `${CFG.sqliteSingleMs} ms`);
+    await serviceBench();
+  } },
+  { name: 'observability', key: 'observability', skip: 'BENCH_SKIP_OBS', run: async () => {
+    results.observability = await observabilityBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), seconds: CFG.obsSec });
+  } },
+  { name: 'ratelimit', key: 'rateLimit', skip: 'BENCH_SKIP_RATELIMIT', run: async () => {
+    results.rateLimit = await rateLimitBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), ticketsPerRound: CFG.rateLimitTickets });
+  } },
+  { name: 'sse', key: 'sse', skip: 'BENCH_SKIP_SSE', run: async () => {
+    results.sse = await sseFanoutBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d) });
+    for (const p of results.sse.problems) results.problems.push({ where: 'sse fan-out phase', what: p.what, count: p.count, detail: p.detail ?? p.examples });
+  } },
+  { name: 'peer', key: 'peer', skip: 'BENCH_SKIP_PEER', run: async () => {
+    results.peer = await peerBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), runMix, roundSec: CFG.peerRoundSec });
+    // runMix listed every non-2xx under "Problems seen"; a cycle's unexpected status fails the bench.
+    if (results.peer.peer.unexpectedStatuses || results.peer.ours.unexpectedStatuses) process.exitCode = 1;
+  } },
+  { name: 'rebuild', key: 'rebuild', skip: 'BENCH_SKIP_REBUILD', run: async () => {
+    results.rebuild = await rebuildBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), events: CFG.rebuildEvents, timeoutSec: CFG.rebuildTimeoutSec });
+  } },
+  { name: 'push', key: 'push', skip: 'BENCH_SKIP_PUSH', run: async () => {
+    const t = performance.now();
+    try {
+      await pushBench();
+    } finally {
+      results.push = { ...results.push, wallSeconds: round((performance.now() - t) / 1000, 1) };
+    }
+  } },
+  { name: 'production', key: 'production', skip: 'BENCH_SKIP_PROD', run: () => productionBench() },
+];
+
+async function runPhase(phase) {
+  if (CFG.only !== '' && CFG.only !== phase.name) return void (results[phase.key] ??= { skipped: `BENCH_ONLY=${CFG.only}` });
+  if (process.env[phase.skip] === '1') return void (results[phase.key] = { skipped: `${phase.skip}=1` });
+  try {
+    await phase.run();
+  } catch (error) {
+    results.problems.push({ where: `${phase.name} phase`, what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
+    process.exitCode = 1;
+  }
+  gc();
+}
+
 async function main() {
   log(`machine: ${JSON.stringify(results.machine)}`);
-  const all = CFG.only === '';
-  if (!all && !['push', 'observability', 'rebuild', 'ratelimit'].includes(CFG.only)) throw new Error(`BENCH_ONLY=${CFG.only}: only "push", "observability", "rebuild" and "ratelimit" are known`);
+  const names = PHASES.map((p) => p.name);
+  if (CFG.only !== '' && !names.includes(CFG.only)) throw new Error(`BENCH_ONLY=${CFG.only}: the phases are ${names.join(', ')}`);
   try {
     await waitForQuiet(env('BENCH_QUIET_WAIT_S', 20));
-    if (all) {
-      results.baselines.bareRoute = await bareRoute();
-      gc();
-      results.baselines.rawInsert = await rawInserts(CFG.sqliteSingleMs, CFG.sqliteBatchedMs, `${CFG.sqliteSingleMs} ms`);
-      await serviceBench();
-      gc();
-    }
-    if (CFG.skipObs || !(all || CFG.only === 'observability')) results.observability = { skipped: CFG.skipObs ? 'BENCH_SKIP_OBS=1' : `BENCH_ONLY=${CFG.only}` };
-    else {
-      try {
-        results.observability = await observabilityBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), seconds: CFG.obsSec });
-      } catch (error) {
-        results.problems.push({ where: 'observability phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
-        process.exitCode = 1;
-      }
-      gc();
-    }
-    if (CFG.skipRateLimit || !(all || CFG.only === 'ratelimit')) results.rateLimit = { skipped: CFG.skipRateLimit ? 'BENCH_SKIP_RATELIMIT=1' : `BENCH_ONLY=${CFG.only}` };
-    else {
-      try {
-        results.rateLimit = await rateLimitBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), ticketsPerRound: CFG.rateLimitTickets });
-      } catch (error) {
-        results.problems.push({ where: 'rate-limit phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
-        process.exitCode = 1;
-      }
-      gc();
-    }
-    if (CFG.skipRebuild || !(all || CFG.only === 'rebuild')) results.rebuild = { skipped: CFG.skipRebuild ? 'BENCH_SKIP_REBUILD=1' : `BENCH_ONLY=${CFG.only}` };
-    else {
-      try {
-        results.rebuild = await rebuildBench({ root: ROOT, log, onTmpDir: (d) => tmpDirs.push(d), events: CFG.rebuildEvents, timeoutSec: CFG.rebuildTimeoutSec });
-      } catch (error) {
-        results.problems.push({ where: 'rebuild phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
-        process.exitCode = 1;
-      }
-      gc();
-    }
-    if (['observability', 'rebuild', 'ratelimit'].includes(CFG.only)) results.push = { skipped: `BENCH_ONLY=${CFG.only}` };
-    else if (CFG.skipPush) results.push = { skipped: 'BENCH_SKIP_PUSH=1' };
-    else {
-      const t = performance.now();
-      try {
-        await pushBench();
-      } catch (error) {
-        results.problems.push({ where: 'push phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
-        process.exitCode = 1;
-      }
-      results.push.wallSeconds = round((performance.now() - t) / 1000, 1);
-      gc();
-    }
-    if (!all) results.production = { skipped: `BENCH_ONLY=${CFG.only}` };
-    else if (CFG.skipProd) results.production = { skipped: 'BENCH_SKIP_PROD=1' };
-    else {
-      try {
-        await productionBench();
-      } catch (error) {
-        results.problems.push({ where: 'prod phase', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
-        process.exitCode = 1;
-      }
-      gc();
-    }
-    if (all) results.baselines.rawInsertRepeat = await rawInserts(CFG.sqliteRepeatMs, 0, 'repeat');
+    for (const phase of PHASES) await runPhase(phase);
+    if (CFG.only === '' && results.baselines.rawInsert) results.baselines.rawInsertRepeat = await rawInserts(CFG.sqliteRepeatMs, 0, 'repeat');
   } catch (error) {
     results.problems.push({ where: 'bench', what: 'aborted', count: 1, examples: [String(error?.stack ?? error).slice(0, 2000)] });
     process.exitCode = 1;

@@ -1,6 +1,7 @@
 // SSE capacity of one process (dist/main.js, embedded store): memory of idle streams and the
 // time from SIGTERM to exit with streams open. Run `npm run build` first, then
 //   node test/bench/sse-capacity.mjs            (BENCH_SSE_STREAMS=2000, BENCH_SSE_SHUTDOWN_STREAMS=1000)
+// Streams at 1,000-10,000 and the time for one change to reach them all: lib/sse-fanout.mjs (BENCH_ONLY=sse).
 // Results on stdout (JSON) and in test/bench/results/sse-capacity.json.
 //
 // 1. Memory: RSS (/proc/<pid>/status VmRSS) and V8 heap used (/metrics) of the idle service, then

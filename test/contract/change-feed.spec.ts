@@ -18,6 +18,29 @@ const feedFile = () => join(feedDir.dir, `${randomUUID()}.db`);
 
 changeFeedContract('SqliteChangeFeed', async (options) => new SqliteChangeFeed(feedFile(), { capacity: options?.capacity }));
 
+/**
+ * `npm start`'s split (src/embedded-workers.ts): the child publishes on its connection, then
+ * tells the parent, whose cross-process feed catches up from the file; reads and listeners are the parent's.
+ */
+changeFeedContract('SqliteChangeFeed, cross-process mode (publisher and listeners on two connections)', async (options) => {
+  const file = feedFile();
+  const publisher = new SqliteChangeFeed(file, { capacity: options?.capacity });
+  const follower = new SqliteChangeFeed(file, { crossProcess: true });
+  return {
+    async publish(entries) {
+      await publisher.publish(entries);
+      follower.catchUp(); // the child's `published` note over IPC
+    },
+    readAfter: (afterId, limit) => follower.readAfter(afterId, limit),
+    lastId: () => follower.lastId(),
+    subscribe: (listener) => follower.subscribe(listener),
+    async close() {
+      await publisher.close();
+      await follower.close();
+    },
+  };
+});
+
 describe('SqliteChangeFeed (embedded only)', () => {
   const ids = (entries: ChangeEntry[]) => entries.map((e) => e.id);
 
@@ -69,6 +92,60 @@ describe('SqliteChangeFeed (embedded only)', () => {
       expect(ids((await reset.readAfter('0-999999999', 10)).entries)).toEqual(['4-0']);
     } finally {
       await reset.close();
+    }
+  });
+
+  it('cross-process mode: listeners get what another connection published once told, in order, each once; a local feed would not see it', async () => {
+    const file = feedFile();
+    const publisher = new SqliteChangeFeed(file);
+    const follower = new SqliteChangeFeed(file, { crossProcess: true });
+    const local = new SqliteChangeFeed(file);
+    const got: string[] = [];
+    const gotLocally: string[] = [];
+    follower.subscribe((e) => got.push(e.id));
+    local.subscribe((e) => gotLocally.push(e.id));
+    try {
+      await publisher.publish([change('1-0'), change('1-1')]);
+      expect(got).toEqual([]); // not told yet
+      await publisher.publish([change('2-0')]);
+      follower.catchUp();
+      expect(got).toEqual(['1-0', '1-1', '2-0']);
+      follower.catchUp(); // told twice: nothing twice
+      await publisher.publish([change('2-0'), change('3-0')]); // a republish (a restarted child replays) is skipped
+      follower.catchUp();
+      expect(got).toEqual(['1-0', '1-1', '2-0', '3-0']);
+      await follower.publish([change('4-0')]); // its own publishes reach its listeners too
+      expect(got).toEqual(['1-0', '1-1', '2-0', '3-0', '4-0']);
+      // 2,500 entries at once: delivered page by page, all in order.
+      await publisher.publish(Array.from({ length: 2500 }, (_, i) => change(`${i + 5}-0`)));
+      follower.catchUp();
+      expect(got).toHaveLength(2505);
+      expect(got.slice(-1)).toEqual(['2504-0']);
+      local.catchUp(); // a local feed's listeners get only its own publishes
+      expect(gotLocally).toEqual([]);
+    } finally {
+      await Promise.all([publisher.close(), follower.close(), local.close()]);
+    }
+  });
+
+  it('cross-process mode: entries dropped before they were delivered are reported as a gap; delivery goes on from the oldest kept', async () => {
+    const file = feedFile();
+    const publisher = new SqliteChangeFeed(file, { capacity: 3 });
+    const gaps: string[] = [];
+    const follower = new SqliteChangeFeed(file, { crossProcess: true, onGap: (id) => gaps.push(id) });
+    const got: string[] = [];
+    follower.subscribe((e) => got.push(e.id));
+    try {
+      await publisher.publish([change('1-0')]);
+      follower.catchUp();
+      await publisher.publish(['2-0', '3-0', '4-0', '5-0', '6-0'].map((id) => change(id)));
+      follower.catchUp();
+      expect(gaps).toEqual(['1-0']);
+      expect(got).toEqual(['1-0', '4-0', '5-0', '6-0']);
+      follower.catchUp();
+      expect(gaps).toEqual(['1-0']);
+    } finally {
+      await Promise.all([publisher.close(), follower.close()]);
     }
   });
 

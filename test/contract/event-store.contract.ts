@@ -174,6 +174,29 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B0', 'B1']);
       });
 
+      it('readStream from a revision returns that event (inclusive) and the rest of the stream, exactly as a whole read does', async () => {
+        const s = stream('from');
+        const other = stream('from-other');
+        await store.append(s, [ev('A0'), ev('A1')], 'no_stream');
+        await store.append(other, [ev('X0')], 'no_stream');
+        await store.append(s, [ev('A2'), ev('A3')], 1n);
+        const whole = await store.readStream(s);
+
+        expect(await store.readStream(s, { fromRevision: 0n })).toEqual(whole);
+        expect(await store.readStream(s, {})).toEqual(whole);
+        expect(await store.readStream(s, { fromRevision: 2n })).toEqual(whole.slice(2));
+        expect((await store.readStream(s, { fromRevision: 3n })).map((e) => `${e.type}@${e.revision}`)).toEqual(['A3@3']);
+        // Past the end of an existing stream, and any revision of a missing one: nothing, no error.
+        expect(await store.readStream(s, { fromRevision: 4n })).toEqual([]);
+        expect(await store.readStream(s, { fromRevision: 1000n })).toEqual([]);
+        expect(await store.readStream(stream('from-missing'), { fromRevision: 0n })).toEqual([]);
+        expect(await store.readStream(stream('from-missing'), { fromRevision: 5n })).toEqual([]);
+
+        // A tail appended later is read from where the reader stopped.
+        await store.append(s, [ev('A4')], 3n);
+        expect((await store.readStream(s, { fromRevision: 4n })).map((e) => `${e.type}@${e.revision}`)).toEqual(['A4@4']);
+      });
+
       it('readAll returns events after a position (exclusive), in global order across streams, up to a limit', async () => {
         const before = await store.headPosition();
         const a = stream('ga');

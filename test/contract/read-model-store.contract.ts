@@ -98,6 +98,32 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
       });
     });
 
+    describe('getMany', () => {
+      it('returns the stored documents of the ids asked for, in any order, skipping missing and repeated ids', async () => {
+        const c = await seeded();
+        const found = await store.getMany<AnyDoc>(c, ['e', 'nope', 'a', 'c', 'a']);
+        expect(found.map((d) => d._id).sort()).toEqual(['a', 'c', 'e']);
+        expect(found.find((d) => d._id === 'a')).toEqual(await store.get<AnyDoc>(c, 'a'));
+        expect(found.every((d) => typeof d._pos === 'bigint')).toBe(true);
+      });
+
+      it('returns nothing for no ids, and nothing from a collection never written', async () => {
+        const c = await seeded();
+        expect(await store.getMany<AnyDoc>(c, [])).toEqual([]);
+        expect(await store.getMany<AnyDoc>(unique('never'), ['a', 'b'])).toEqual([]);
+      });
+
+      it('reads a batch of more ids than one query takes (2,500) completely', async () => {
+        const c = unique('many');
+        const p = unique('proj');
+        const docs = Array.from({ length: 2500 }, (_, i) => ({ _id: `m${i}`, _pos: BigInt(i + 1), i }));
+        await store.commit(p, docs.map((d) => ({ collection: c, doc: d, absent: true })), 2500n);
+        const found = await store.getMany<AnyDoc>(c, [...docs.map((d) => d._id), 'absent']);
+        expect(found.length).toBe(2500);
+        expect(new Set(found.map((d) => d._id)).size).toBe(2500);
+      });
+    });
+
     describe('find and count', () => {
       it('returns every document for an empty filter, with _pos as bigint', async () => {
         const c = await seeded();
@@ -425,6 +451,39 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
           { _id: 'k2', _pos: 12n, v: 'd:k2@12' },
         ]);
         expect(await store.checkpoint(p)).toBe(12n);
+      });
+
+      it('keeps the _pos guard for a write marked absent whose document exists after all (the hint never loses data)', async () => {
+        const c = unique('absent');
+        const p = unique('proj');
+        await store.commit(p, [write(c, { _id: 'old', _pos: 3n, v: 'stored' }), write(c, { _id: 'new', _pos: 9n, v: 'stored' })], 9n);
+        await store.commit(
+          p,
+          [
+            { collection: c, doc: { _id: 'old', _pos: 5n, v: 'newer' } as AnyDoc, absent: true },
+            { collection: c, doc: { _id: 'new', _pos: 7n, v: 'older' } as AnyDoc, absent: true },
+            { collection: c, doc: { _id: 'fresh', _pos: 8n, v: 'inserted' } as AnyDoc, absent: true },
+          ],
+          9n,
+        );
+        expect(await store.get<AnyDoc>(c, 'old')).toEqual({ _id: 'old', _pos: 5n, v: 'newer' });
+        expect(await store.get<AnyDoc>(c, 'new')).toEqual({ _id: 'new', _pos: 9n, v: 'stored' });
+        expect(await store.get<AnyDoc>(c, 'fresh')).toEqual({ _id: 'fresh', _pos: 8n, v: 'inserted' });
+      });
+
+      it('stops when aborted before its checkpoint, and a redelivery then completes it', async () => {
+        const c = unique('aborted');
+        const p = unique('proj');
+        await store.commit(p, [], 1n);
+        const stop = new AbortController();
+        stop.abort();
+        const batch = [write(c, { _id: 'x', _pos: 2n, v: 1 })];
+        await expect(store.commit(p, batch, 2n, [[`${p}:member`, 2n]], stop.signal)).rejects.toThrow();
+        expect(await store.checkpoint(p)).toBe(1n);
+        expect(await store.checkpoint(`${p}:member`)).toBeNull();
+        await store.commit(p, batch, 2n, [[`${p}:member`, 2n]]);
+        expect(await store.get<AnyDoc>(c, 'x')).toEqual({ _id: 'x', _pos: 2n, v: 1 });
+        expect(await store.checkpoint(p)).toBe(2n);
       });
 
       it('keeps the newest version when a batch writes the same document twice, in any order', async () => {

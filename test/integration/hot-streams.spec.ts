@@ -74,7 +74,7 @@ describe('a hot conversation (SQLite)', () => {
   let app: TestApp;
   let ctx: Awaited<ReturnType<typeof setUp>>;
   let hot: Guest;
-  // HOT_STREAM_MESSAGES: fewer for a quick local run (each command still re-reads the whole stream, so time grows with its square).
+  // HOT_STREAM_MESSAGES: fewer for a quick local run (commands read only the stream's tail after a cached fold: stream-state-cache.ts).
   const COUNT = Number(process.env.HOT_STREAM_MESSAGES ?? 1500);
 
   beforeAll(async () => {

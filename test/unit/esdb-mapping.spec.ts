@@ -29,6 +29,7 @@ import {
   toEsdbExpectedRevision,
   toEsdbPosition,
   toReadPosition,
+  toReadStreamOptions,
   toStoredEvent,
   validateEventStoreUrl,
 } from '../../src/adapters/eventstoredb/esdb-mapping.js';
@@ -188,6 +189,15 @@ describe('positions', () => {
     expect(positionFrom({ commit: ULONG_MAX, prepare: ULONG_MAX })).toBeNull();
     expect(positionFrom({ commit: 2n ** 63n, prepare: 0n })).toBeNull();
     expect(positionFrom({ commit: 2n ** 63n - 1n, prepare: 0n })).toBe(2n ** 63n - 1n);
+  });
+});
+
+describe('stream reads from a revision', () => {
+  it("reads from the client's START without a revision, and from the revision (inclusive, as the client's) with one", () => {
+    expect(toReadStreamOptions()).toEqual({ fromRevision: START });
+    expect(toReadStreamOptions({})).toEqual({ fromRevision: START });
+    expect(toReadStreamOptions({ fromRevision: 0n })).toEqual({ fromRevision: 0n });
+    expect(toReadStreamOptions({ fromRevision: 41n })).toEqual({ fromRevision: 41n });
   });
 });
 

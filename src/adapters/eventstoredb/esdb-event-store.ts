@@ -44,6 +44,7 @@ import type {
   EventToAppend,
   ExpectedRevision,
   Position,
+  ReadStreamOptions,
   Revision,
   StoredEvent,
 } from '../../application/ports/event-store.js';
@@ -60,6 +61,7 @@ import {
   toEsdbExpectedRevision,
   toEsdbPosition,
   toReadPosition,
+  toReadStreamOptions,
   toStoredEvent,
   validateEventStoreUrl,
 } from './esdb-mapping.js';
@@ -156,12 +158,12 @@ export class EsdbEventStore implements EventStore {
     throw new Error(`EventStoreDB acknowledged ${streamId}@${revision} but the event cannot be read back`);
   }
 
-  async readStream(streamId: string): Promise<StoredEvent[]> {
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const raw: ResolvedEvent[] = [];
     try {
       // The loop body never throws: a read left half-way would hold up dispose().
-      for await (const resolved of this.client.readStream(streamId)) raw.push(resolved);
+      for await (const resolved of this.client.readStream(streamId, toReadStreamOptions(options))) raw.push(resolved);
     } catch (error) {
       if (isStreamNotFoundError(error)) return [];
       throw asStorageFault(error, 'eventStore') ?? error;

@@ -9,13 +9,14 @@
  * - a position the server does not know (stream reads before 22.6) arrives as ulong.MaxValue;
  * - for events written without explicit transactions (all gRPC writes) commit == prepare.
  */
-import { jsonEvent } from '@eventstore/db-client';
+import { START, jsonEvent } from '@eventstore/db-client';
 import type { AppendExpectedRevision, CurrentRevision, EventData, ReadPosition } from '@eventstore/db-client';
 import {
   type EventMetadata,
   type EventToAppend,
   type ExpectedRevision,
   type Position,
+  type ReadStreamOptions,
   type Revision,
   type StoredEvent,
   WrongExpectedVersionError,
@@ -154,6 +155,16 @@ export function positionFrom(position: { commit: bigint; prepare?: bigint } | nu
 }
 
 // ---------------------------------------------------------------- reads
+
+/**
+ * A stream read from a revision (inclusive, as the client's `fromRevision` is), or from the
+ * start. A stream that does not exist still ends in StreamNotFoundError whatever the start
+ * (client ReadStream.js checks `stream_not_found` on every response); one that ends before
+ * the revision reads nothing.
+ */
+export function toReadStreamOptions(options: ReadStreamOptions = {}): { fromRevision: typeof START | bigint } {
+  return { fromRevision: options.fromRevision ?? START };
+}
 
 /** Reading a stream that does not exist throws this during iteration; our port answers []. */
 export function isStreamNotFoundError(error: unknown): boolean {

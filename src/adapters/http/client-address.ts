@@ -5,7 +5,7 @@
  * block one subscriber usually holds (they pick any address in it at will); IPv4-mapped IPv6
  * addresses count as the IPv4 address.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import rateLimitPlugin from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 
@@ -17,5 +17,5 @@ export function clientAddress(req: Pick<FastifyRequest, 'ip'>): string {
 
 /** A short one-way digest (128 bits, base64url): keys in shared stores never hold an address or a token in clear. */
 export function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
+  return hash('sha256', value, 'base64url').slice(0, 22);
 }

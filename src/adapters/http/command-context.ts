@@ -5,7 +5,7 @@
  * request's fingerprint (command-id.ts): the log itself tells a retry from a reused key.
  */
 import { BadRequestException } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { v5 as uuidv5 } from 'uuid';
 import { withRequestFingerprint } from '../../application/commands/command-id.js';
@@ -61,11 +61,17 @@ export function callerScope(req: Pick<FastifyRequest, 'ip'>, principal: Caller):
   return `a:${digest(clientAddress(req))}`;
 }
 
+/** Computed once per request: the idempotency interceptor and the command id both need it. */
+const fingerprints = new WeakMap<object, string>();
+
 /** sha256 of method, URL (path + query) and the body as canonical JSON (keys sorted). */
 export function fingerprintOf(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
-  return createHash('sha256')
-    .update(canonicalJson([req.method, req.url, req.body ?? null]))
-    .digest('base64url');
+  let fingerprint = fingerprints.get(req);
+  if (fingerprint === undefined) {
+    fingerprint = hash('sha256', canonicalJson([req.method, req.url, req.body ?? null]), 'base64url');
+    fingerprints.set(req, fingerprint);
+  }
+  return fingerprint;
 }
 
 function canonicalJson(value: unknown): string {

@@ -9,6 +9,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type Position,
+  type ReadStreamOptions,
   type StoredEvent,
   WrongExpectedVersionError,
 } from '../../application/ports/event-store.js';
@@ -32,8 +33,8 @@ export class MeteredEventStore implements EventStore {
     }
   }
 
-  readStream(streamId: string): Promise<StoredEvent[]> {
-    return this.inner.readStream(streamId);
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
+    return this.inner.readStream(streamId, options);
   }
 
   readAll(after: Position | null, limit: number): Promise<StoredEvent[]> {

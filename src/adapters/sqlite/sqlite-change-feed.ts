@@ -14,12 +14,19 @@
  *   A file whose newest entry lies beyond the log's head (`logHead`) belongs to another log
  *   (events.db was reset, this file kept): it starts over the same way, or the new log's
  *   entries, their ids not above the old ones, would all be skipped as republished.
- * - subscribe: in process. The embedded store runs one publishing process (split roles need
- *   Redis), and listeners get a batch's entries once it has committed.
+ * - subscribe, two modes. Local (default): listeners get what this instance publishes, a
+ *   batch's entries once it has committed. Cross-process (`crossProcess: true`): another
+ *   process publishes into the file (`npm start`'s child running the log consumers,
+ *   embedded-workers.ts), so listeners get every entry the file receives, whoever published
+ *   it: `catchUp()` (called on the child's "published" note over IPC, and after this
+ *   instance's own publishes) reads what follows the last delivered id, in id order, in one
+ *   read transaction, and delivers it. An entry dropped (capacity) before it was delivered is
+ *   a gap: `onGap` is told (default: an error log), as RedisChangeFeed does.
  *
  * Ids are stored as a fixed-width text key (19 + 9 digits), so text order is id order, also
  * beyond SQLite's 64-bit integers.
  */
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { type ChangeEntry, type ChangeFeed, type FeedRead, compareChangeIds, parseChangeId } from '../../application/ports/change-feed.js';
@@ -31,7 +38,14 @@ export interface SqliteChangeFeedOptions {
   startAfter?: string;
   /** The log's head position (null: empty log): a file with entries beyond it is emptied and starts after `startAfter`. */
   logHead?: bigint | null;
+  /** Listeners follow the file (another process publishes), fed by `catchUp()`; default false: they get this instance's publishes. */
+  crossProcess?: boolean;
+  /** Cross-process mode: entries after `lastDeliveredId` were dropped before they could be delivered. Default: an error log. */
+  onGap?: (lastDeliveredId: string) => void;
 }
+
+/** Entries one catch-up read takes at a time (it reads until nothing follows). */
+const CATCH_UP_PAGE = 1000;
 
 export const DEFAULT_CHANGE_FEED_CAPACITY = 10_000;
 
@@ -49,6 +63,14 @@ export class SqliteChangeFeed implements ChangeFeed {
     after: Database.Statement<[string, number], { entry: string }>;
   };
   private readonly publishBatch: (entries: ChangeEntry[]) => ChangeEntry[];
+  private readonly crossProcess: boolean;
+  private readonly onGap: (lastDeliveredId: string) => void;
+  /** Cross-process mode: the newest id handed to listeners (the newest in the file when opened). */
+  private delivered = '0-0';
+  /** What follows `delivered` in the file; `gapAfter`: the old `delivered`, when entries after it were dropped (it then moves to the floor). */
+  /** readAfter in one read transaction: another process's publish cannot drop entries between the floor check and the read. */
+  private readonly readPage: (afterId: string, limit: number) => FeedRead;
+  private readonly readNew: () => { gapAfter: string | null; entries: ChangeEntry[] };
 
   constructor(file: string, options: SqliteChangeFeedOptions = {}) {
     this.capacity = options.capacity ?? DEFAULT_CHANGE_FEED_CAPACITY;
@@ -93,17 +115,51 @@ export class SqliteChangeFeed implements ChangeFeed {
       }
       return added;
     }).immediate;
+    this.readPage = this.db.transaction((afterId: string, limit: number): FeedRead => {
+      if (compareChangeIds(afterId, this.floorId()) < 0) return { entries: [], tooOld: true };
+      const rows = this.stmt.after.all(keyOf(afterId), limit);
+      return { entries: rows.map((row) => JSON.parse(row.entry) as ChangeEntry), tooOld: false };
+    });
+    this.crossProcess = options.crossProcess ?? false;
+    this.onGap = options.onGap ?? ((id) => new Logger('SqliteChangeFeed').error(`entries after ${id} were dropped before they reached live subscribers`));
+    this.delivered = this.newestId();
+    // One read transaction: the floor and the entries after `delivered` from the same snapshot.
+    this.readNew = this.db.transaction(() => {
+      const floor = this.floorId();
+      const gapAfter = compareChangeIds(this.delivered, floor) < 0 ? this.delivered : null;
+      if (gapAfter !== null) this.delivered = floor;
+      const rows = this.stmt.after.all(keyOf(this.delivered), CATCH_UP_PAGE);
+      return { gapAfter, entries: rows.map((row) => JSON.parse(row.entry) as ChangeEntry) };
+    });
   }
 
   async publish(entries: ChangeEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    for (const entry of this.publishBatch(entries)) this.emitter.emit('entry', entry);
+    const added = this.publishBatch(entries);
+    if (this.crossProcess) this.catchUp();
+    else for (const entry of added) this.emitter.emit('entry', entry);
+  }
+
+  /** Cross-process mode: delivers to the listeners, in order, every entry the file holds after the last delivered one. */
+  catchUp(): void {
+    if (!this.crossProcess || !this.db.open) return;
+    if (this.emitter.listenerCount('entry') === 0) {
+      this.delivered = this.newestId(); // nobody to deliver to, nothing missed
+      return;
+    }
+    for (;;) {
+      const { gapAfter, entries } = this.readNew();
+      if (gapAfter !== null) this.onGap(gapAfter);
+      for (const entry of entries) {
+        this.delivered = entry.id;
+        this.emitter.emit('entry', entry);
+      }
+      if (entries.length < CATCH_UP_PAGE) return;
+    }
   }
 
   async readAfter(afterId: string, limit: number): Promise<FeedRead> {
-    if (compareChangeIds(afterId, this.floorId()) < 0) return { entries: [], tooOld: true };
-    const rows = this.stmt.after.all(keyOf(afterId), limit);
-    return { entries: rows.map((row) => JSON.parse(row.entry) as ChangeEntry), tooOld: false };
+    return this.readPage(afterId, limit);
   }
 
   async lastId(): Promise<string> {

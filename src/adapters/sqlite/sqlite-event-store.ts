@@ -24,6 +24,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type Position,
+  type ReadStreamOptions,
   type StoredEvent,
   WrongExpectedVersionError,
 } from '../../application/ports/event-store.js';
@@ -104,7 +105,7 @@ export class SqliteEventStore implements EventStore {
       CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     `);
     this.stmt = {
-      readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision'),
       readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare('SELECT max(position) AS p FROM events'),
     };
@@ -226,8 +227,8 @@ export class SqliteEventStore implements EventStore {
     this.appended.emit('settled');
   }
 
-  async readStream(streamId: string): Promise<StoredEvent[]> {
-    return reading(() => (this.stmt.readStream.all(streamId) as EventRow[]).map(toStoredEvent));
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    return reading(() => (this.stmt.readStream.all(streamId, options.fromRevision ?? 0n) as EventRow[]).map(toStoredEvent));
   }
 
   async readAll(after: Position | null, limit: number): Promise<StoredEvent[]> {

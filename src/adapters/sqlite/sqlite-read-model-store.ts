@@ -38,6 +38,7 @@ const field = (name: string) => `json_extract(doc, '$.${safeName(name)}')`;
 const sqlValue = (v: Scalar | number | string) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqliteReadModelStore implements ReadModelStore {
+  readonly prefetchesBatches = false;
   private readonly db: Database.Database;
   private readonly tables = new Set<string>();
   /** Prepared once per SQL text: preparing costs more than running these small statements. */
@@ -106,6 +107,15 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row ? ({ ...JSON.parse(row.doc), _id: id, _pos: row._pos } as T) : null;
   }
 
+  async getMany<T extends Doc>(collection: string, ids: readonly string[]): Promise<T[]> {
+    if (ids.length === 0) return [];
+    // One statement whatever the number of ids (the list travels as one JSON parameter).
+    const rows = this.sql(`SELECT _id, _pos, doc FROM ${this.ensureTable(collection)} WHERE _id IN (SELECT value FROM json_each(?))`).all(
+      JSON.stringify([...new Set(ids)]),
+    ) as Array<{ _id: string; _pos: bigint; doc: string }>;
+    return rows.map((r) => ({ ...JSON.parse(r.doc), _id: r._id, _pos: r._pos }) as T);
+  }
+
   async find<T extends Doc>(collection: string, filter: Filter, options: FindOptions = {}): Promise<T[]> {
     const { where, params } = compileFilter(filter);
     const order = Object.entries(options.sort ?? {})
@@ -143,7 +153,15 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row ? row.position : null;
   }
 
-  async commit(projector: string, writes: DocWrite[], checkpoint: Position, more: ReadonlyArray<readonly [string, Position]> = []): Promise<void> {
+  async commit(
+    projector: string,
+    writes: DocWrite[],
+    checkpoint: Position,
+    more: ReadonlyArray<readonly [string, Position]> = [],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    // One transaction: all or nothing, so only a stop before it starts has anything to cut.
+    signal?.throwIfAborted();
     const saveCheckpoint = this.sql(
       'INSERT INTO checkpoints (projector, position) VALUES (?, ?) ON CONFLICT(projector) DO UPDATE SET position = excluded.position',
     );

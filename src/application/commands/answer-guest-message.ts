@@ -7,7 +7,8 @@ import type { Clock } from '../ports/clock.js';
 import { AI_RESPONDER, CLOCK, EVENT_STORE } from '../ports/tokens.js';
 import { type ConversationCommandResult, decideOnConversation, visibleTo } from './conversation-decision.js';
 import { RequestSupport } from './request-support.js';
-import { derivedId, foldStored } from './run-decision.js';
+import { derivedId } from './run-decision.js';
+import { readFolded } from './stream-state-cache.js';
 import { readPropertySettings } from './settings-reader.js';
 
 export const UNAVAILABLE_TEXT =
@@ -41,7 +42,7 @@ export class AnswerGuestMessageHandler implements ICommandHandler<AnswerGuestMes
   async execute(cmd: AnswerGuestMessage): Promise<ConversationCommandResult | null> {
     const settings = await readPropertySettings(this.store, cmd.propertyId);
     const conversation = visibleTo(
-      foldStored<ConversationState, ConversationEvent>(await this.store.readStream(conversationStream(cmd.conversationId)), null, evolve),
+      await readFolded<ConversationState, ConversationEvent>(this.store, conversationStream(cmd.conversationId), { initial: null, evolve }),
       cmd.propertyId,
     );
     // Checked before calling the responder so a paused AI costs nothing; checked again when deciding.

@@ -36,6 +36,14 @@ export class ChangeEscalationSettings extends Command<EscalationSettingsResult> 
 
 type State = EscalationSettings & { updatedAt: string | null; updatedBy: string | null };
 
+const INITIAL_STATE: State = { ...DEFAULT_ESCALATION_SETTINGS, updatedAt: null, updatedBy: null };
+/** At module level: the folded-state cache is keyed by the evolve function (run-decision.ts). */
+const evolveState = (state: State, event: PropertySettingsEvent): State => ({
+  ...evolveEscalationSettings(state, event),
+  updatedAt: event.data.at,
+  updatedBy: event.data.changedBy,
+});
+
 @CommandHandler(ChangeEscalationSettings)
 export class ChangeEscalationSettingsHandler implements ICommandHandler<ChangeEscalationSettings> {
   constructor(
@@ -46,12 +54,8 @@ export class ChangeEscalationSettingsHandler implements ICommandHandler<ChangeEs
   async execute(cmd: ChangeEscalationSettings): Promise<EscalationSettingsResult> {
     const result = await runDecision<State, PropertySettingsEvent>(this.store, {
       streamId: propertySettingsStream(cmd.propertyId),
-      initial: { ...DEFAULT_ESCALATION_SETTINGS, updatedAt: null, updatedBy: null },
-      evolve: (state, event) => ({
-        ...evolveEscalationSettings(state, event),
-        updatedAt: event.data.at,
-        updatedBy: event.data.changedBy,
-      }),
+      initial: INITIAL_STATE,
+      evolve: evolveState,
       decide: (state) => decideEscalationSettings(state, cmd.escalateAfterMinutes, cmd.adminId, cmd.at),
       metadata: { propertyId: cmd.propertyId, commandId: cmd.commandId, actor: { kind: 'employee', id: cmd.adminId } },
     });

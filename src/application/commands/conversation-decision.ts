@@ -7,13 +7,15 @@ import {
   evolve,
 } from '../../domain/conversation.js';
 import { DomainError } from '../../domain/errors.js';
-import type { EventMetadata, EventStore, Position } from '../ports/event-store.js';
+import type { EventMetadata, EventStore, Position, Revision } from '../ports/event-store.js';
 import { runDecision } from './run-decision.js';
 
 export interface ConversationCommandResult {
   conversation: Conversation;
   events: ConversationEvent[];
   position: Position | null;
+  /** The revision of the command's last event (of the stream's last when nothing was appended). */
+  revision: Revision | null;
 }
 
 /** Metadata of an employee's command on a conversation. */
@@ -43,5 +45,5 @@ export async function decideOnConversation(
   });
   const conversation = visibleTo(result.state, metadata.propertyId);
   if (conversation === null) throw new DomainError('not_found', 'conversation_not_found', 'Conversation not found');
-  return { conversation, events: result.events, position: result.position };
+  return { conversation, events: result.events, position: result.position, revision: result.revision };
 }

@@ -62,6 +62,17 @@ const employeeDecision = (propertyId: string, employeeId: string, commandId: str
   metadata: { propertyId, commandId, actor: { kind: 'employee' as const, id: employeeId } },
 });
 
+type SettingsWithRole = PersonalSettings & { role: EmployeeRole | null };
+const INITIAL_SETTINGS_WITH_ROLE: SettingsWithRole = { ...DEFAULT_PERSONAL_SETTINGS, role: null };
+/**
+ * Also folds the role the last change recorded, so a new role is recorded even without a
+ * settings change. At module level: the folded-state cache is keyed by the evolve function.
+ */
+const evolveSettingsWithRole = (state: SettingsWithRole, event: EmployeeEvent): SettingsWithRole => ({
+  ...evolvePersonalSettings(state, event),
+  role: event.type === 'PersonalSettingsChanged' ? (event.data.role ?? null) : state.role,
+});
+
 @CommandHandler(ChangePersonalSettings)
 export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePersonalSettings> {
   constructor(
@@ -70,14 +81,10 @@ export class ChangePersonalSettingsHandler implements ICommandHandler<ChangePers
   ) {}
 
   async execute(cmd: ChangePersonalSettings): Promise<PersonalSettingsResult> {
-    const result = await runDecision<PersonalSettings & { role: EmployeeRole | null }, EmployeeEvent>(this.store, {
+    const result = await runDecision<SettingsWithRole, EmployeeEvent>(this.store, {
       ...employeeDecision(cmd.propertyId, cmd.employeeId, cmd.commandId),
-      initial: { ...DEFAULT_PERSONAL_SETTINGS, role: null },
-      // Also folds the role the last change recorded, so a new role is recorded even without a settings change.
-      evolve: (state, event) => ({
-        ...evolvePersonalSettings(state, event),
-        role: event.type === 'PersonalSettingsChanged' ? (event.data.role ?? null) : state.role,
-      }),
+      initial: INITIAL_SETTINGS_WITH_ROLE,
+      evolve: evolveSettingsWithRole,
       decide: (state) => {
         const next: PersonalSettings = {
           incomingSupportRequests: cmd.change.incomingSupportRequests ?? state.incomingSupportRequests,

@@ -24,7 +24,8 @@ import {
 } from '../../domain/settings.js';
 import type { EventStore, Position } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
-import { foldStored, runDecision } from './run-decision.js';
+import { runDecision } from './run-decision.js';
+import { readFolded } from './stream-state-cache.js';
 
 export interface EscalateTicketResult {
   /** A TicketEscalated exists for this wait (appended now, or earlier: `replayed`). */
@@ -54,11 +55,10 @@ export class EscalateTicketHandler implements ICommandHandler<EscalateTicket> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute(cmd: EscalateTicket): Promise<EscalateTicketResult> {
-    const { escalateAfterMinutes } = foldStored<EscalationSettings, PropertySettingsEvent>(
-      await this.store.readStream(propertySettingsStream(cmd.propertyId)),
-      DEFAULT_ESCALATION_SETTINGS,
-      evolveEscalationSettings,
-    );
+    const { escalateAfterMinutes } = await readFolded<EscalationSettings, PropertySettingsEvent>(this.store, propertySettingsStream(cmd.propertyId), {
+      initial: DEFAULT_ESCALATION_SETTINGS,
+      evolve: evolveEscalationSettings,
+    });
     const result = await runDecision<EscalationState, ConversationEvent>(this.store, {
       streamId: conversationStream(cmd.conversationId),
       initial: null,

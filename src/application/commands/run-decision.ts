@@ -1,7 +1,8 @@
 /**
- * The one way commands change state: load the stream, fold it, decide, append with the exact
- * expected revision. A concurrency conflict means someone else appended in between: re-read
- * and decide again (bounded), so only a real rule violation reaches the client.
+ * The one way commands change state: load the stream's folded state (a cached prefix plus the
+ * tail read now: stream-state-cache.ts), decide, append with the exact expected revision. A
+ * concurrency conflict means someone else appended in between: re-read the tail and decide
+ * again (bounded), so only a real rule violation reaches the client.
  *
  * Event ids derive from the command id, and a command whose events are already in the stream
  * is answered from them: a retried command is a no-op.
@@ -14,9 +15,10 @@ import {
   type EventMetadata,
   type EventStore,
   type Position,
-  type StoredEvent,
+  type Revision,
   WrongExpectedVersionError,
 } from '../ports/event-store.js';
+import { type FoldedStream, forgetFolded, loadFolded } from './stream-state-cache.js';
 
 const EVENT_ID_NAMESPACE = 'b8a4c1d2-3e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const MAX_ATTEMPTS = 20;
@@ -29,6 +31,10 @@ export interface DomainEvent {
 export interface Decision<S, E extends DomainEvent> {
   streamId: string;
   initial: S;
+  /**
+   * Pure, and stable: a module-level function that always folds from the same `initial`
+   * (the folded-state cache is keyed by it; a closure made per call works but never hits).
+   */
   evolve: (state: S, event: E) => S;
   /** Throws DomainError on a rule violation; [] means nothing to record. */
   decide: (state: S) => E[];
@@ -41,6 +47,8 @@ export interface DecisionResult<S, E> {
   events: E[];
   /** Position of the command's last event, or of the stream's last event when nothing was appended. */
   position: Position | null;
+  /** Revision of that same event (null: the stream does not exist). */
+  revision: Revision | null;
   replayed: boolean;
 }
 
@@ -48,10 +56,6 @@ export const eventId = (commandId: string, index: number) => uuidv5(`${splitComm
 
 /** A stable id derived from a command id, e.g. for the message a reply creates. */
 export const derivedId = (commandId: string, purpose: string) => uuidv5(`${splitCommandId(commandId).commandId}:${purpose}`, EVENT_ID_NAMESPACE);
-
-export function foldStored<S, E extends DomainEvent>(history: StoredEvent[], initial: S, evolve: (s: S, e: E) => S): S {
-  return history.reduce<S>((s, e) => evolve(s, { type: e.type, data: e.data } as E), initial);
-}
 
 /**
  * Commands on one stream run one at a time in this process (HTTP and workers alike: a guest's
@@ -74,37 +78,63 @@ async function decideWithRetries<S, E extends DomainEvent>(
   const { commandId, requestFingerprint } = splitCommandId(d.metadata.commandId);
   const metadata: EventMetadata = { ...d.metadata, commandId, ...(requestFingerprint ? { requestFingerprint } : {}) };
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(d.streamId);
-    const state = foldStored(history, d.initial, d.evolve);
+    const folded = await loadFolded(store, d.streamId, d);
+    const { state } = folded;
 
-    const earlier = history.filter((e) => e.metadata.commandId === commandId);
-    if (earlier.length > 0) {
-      ensureSameRequest(earlier[0]!.metadata, requestFingerprint);
-      return {
-        state,
-        events: earlier.map((e) => ({ type: e.type, data: e.data }) as E),
-        position: earlier[earlier.length - 1]!.position,
-        replayed: true,
-      };
+    const firstRevision = folded.commands.get(commandId);
+    if (firstRevision !== undefined) {
+      const replay = await replayed(store, d, folded, commandId, firstRevision, requestFingerprint);
+      if (replay) return replay;
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`${d.streamId}: the events of command ${commandId} cannot be read back`);
+      continue; // the store does not have what the cache recorded: read it whole again
     }
 
     const events = d.decide(state);
-    const last = history[history.length - 1];
-    if (events.length === 0) return { state, events, position: last?.position ?? null, replayed: false };
+    if (events.length === 0) return { state, events, position: folded.lastPosition, revision: folded.revision, replayed: false };
 
     try {
       const result = await store.append(
         d.streamId,
         events.map((e, i) => ({ id: eventId(commandId, i), type: e.type, data: e.data, metadata })),
-        last === undefined ? 'no_stream' : last.revision,
+        folded.revision ?? 'no_stream',
       );
-      return { state: events.reduce(d.evolve, state), events, position: result.position, replayed: false };
+      return { state: events.reduce(d.evolve, state), events, position: result.position, revision: result.revision, replayed: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError) || attempt >= MAX_ATTEMPTS) throw error;
-      // Lost a race: someone appended in between. Decide again on the new state.
+      // Lost a race: someone appended in between; the next attempt reads the longer tail. A
+      // stream shorter than the cached fold contradicts the cache: drop it, read it whole.
+      if (folded.revision !== null && (error.actual === 'no_stream' || error.actual < folded.revision)) forgetFolded(store, d.streamId, d);
       await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
     }
   }
+}
+
+/**
+ * The answer to a command already in the stream: its events, read again from its first
+ * revision (the cache keeps only where they are), after checking it is the same request.
+ * Null when they are not there (the cache contradicted by the store; dropped).
+ */
+async function replayed<S, E extends DomainEvent>(
+  store: EventStore,
+  d: Decision<S, E>,
+  folded: FoldedStream<S>,
+  commandId: string,
+  firstRevision: Revision,
+  requestFingerprint: string | undefined,
+): Promise<DecisionResult<S, E> | null> {
+  const earlier = (await store.readStream(d.streamId, { fromRevision: firstRevision })).filter((e) => e.metadata.commandId === commandId);
+  if (earlier[0]?.revision !== firstRevision) {
+    forgetFolded(store, d.streamId, d);
+    return null;
+  }
+  ensureSameRequest(earlier[0].metadata, requestFingerprint);
+  return {
+    state: folded.state,
+    events: earlier.map((e) => ({ type: e.type, data: e.data }) as E),
+    position: earlier[earlier.length - 1]!.position,
+    revision: earlier[earlier.length - 1]!.revision,
+    replayed: true,
+  };
 }
 
 /**

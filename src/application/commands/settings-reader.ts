@@ -15,20 +15,18 @@ import {
   propertySettingsStream,
 } from '../../domain/settings.js';
 import type { EventStore } from '../ports/event-store.js';
-import { foldStored } from './run-decision.js';
+import { readFolded } from './stream-state-cache.js';
 
 export async function readPropertySettings(store: EventStore, propertyId: string): Promise<PropertySettings> {
-  return foldStored<PropertySettings, PropertySettingsEvent>(
-    await store.readStream(propertySettingsStream(propertyId)),
-    DEFAULT_PROPERTY_SETTINGS,
-    evolvePropertySettings,
-  );
+  return readFolded<PropertySettings, PropertySettingsEvent>(store, propertySettingsStream(propertyId), {
+    initial: DEFAULT_PROPERTY_SETTINGS,
+    evolve: evolvePropertySettings,
+  });
 }
 
 export async function readPersonalSettings(store: EventStore, propertyId: string, employeeId: string): Promise<PersonalSettings> {
-  return foldStored<PersonalSettings, EmployeeEvent>(
-    await store.readStream(employeeStream(propertyId, employeeId)),
-    DEFAULT_PERSONAL_SETTINGS,
-    evolvePersonalSettings,
-  );
+  return readFolded<PersonalSettings, EmployeeEvent>(store, employeeStream(propertyId, employeeId), {
+    initial: DEFAULT_PERSONAL_SETTINGS,
+    evolve: evolvePersonalSettings,
+  });
 }

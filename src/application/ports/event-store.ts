@@ -56,14 +56,22 @@ export class WrongExpectedVersionError extends Error {
   }
 }
 
+export interface ReadStreamOptions {
+  /** The first revision to read (inclusive): a cached fold reads only the tail after what it has. */
+  fromRevision?: Revision;
+}
+
 export interface EventStore {
   /**
    * Appends atomically. Resolves only once the events are durable. Repeating an append with
    * the same event ids and the same expected revision is a no-op that answers as the first did.
    */
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
-  /** All events of a stream in revision order; empty when the stream does not exist. */
-  readStream(streamId: string): Promise<StoredEvent[]>;
+  /**
+   * The events of a stream in revision order, from `fromRevision` (inclusive; default 0) to its
+   * end; empty when the stream does not exist or ends before `fromRevision`.
+   */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** Up to `limit` events after `after` (exclusive; null = from the start), in global order. */
   readAll(after: Position | null, limit: number): Promise<StoredEvent[]>;
   /** Position of the last event in the log, null when empty. */

@@ -24,6 +24,12 @@ export interface Doc {
 export interface DocWrite {
   collection: string;
   doc: Doc;
+  /**
+   * The writer read the document as absent, so a store may insert it instead of a guarded
+   * replace (cheaper on MongoDB, far cheaper on FerretDB); where it exists after all, the
+   * guarded write applies as usual. A hint only: the result is the same either way.
+   */
+  absent?: boolean;
 }
 
 export interface IndexSpec {
@@ -33,6 +39,14 @@ export interface IndexSpec {
 
 export interface ReadModelStore {
   get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  /**
+   * Whether a projector should read each batch's documents ahead, with one `getMany` per
+   * collection (projection-batch.ts): true where every read is a server round-trip (MongoDB);
+   * false where a local read costs less than the extra pass over the batch that finds them (SQLite).
+   */
+  readonly prefetchesBatches: boolean;
+  /** The documents of `ids` that exist, in any order: one read for a whole batch, however many ids. */
+  getMany<T extends Doc>(collection: string, ids: readonly string[]): Promise<T[]>;
   find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<T[]>;
   count(collection: string, filter: Filter): Promise<number>;
   ensureIndexes(indexes: IndexSpec[]): Promise<void>;
@@ -45,7 +59,14 @@ export interface ReadModelStore {
    * crash in between only causes redelivery. `more` are further checkpoints set with it (a
    * projector group's members: `name@version`), written before `projector`'s own.
    */
-  commit(projector: string, writes: DocWrite[], checkpoint: Position, more?: ReadonlyArray<readonly [string, Position]>): Promise<void>;
+  commit(
+    projector: string,
+    writes: DocWrite[],
+    checkpoint: Position,
+    more?: ReadonlyArray<readonly [string, Position]>,
+    /** Aborted: stop between writes and throw, leaving the checkpoints as they were (what was written is redelivered harmlessly). */
+    signal?: AbortSignal,
+  ): Promise<void>;
   /**
    * Writes documents with the same `_pos` guard, outside any checkpoint: for a processor that
    * journals side effects as they happen (the push notifier's delivery attempts).

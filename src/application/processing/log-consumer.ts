@@ -77,7 +77,10 @@ export class LogConsumer {
     this.logger.log(`started after position ${after ?? 'start'}`);
   }
 
-  /** Stops after the batch in flight; nothing of a batch cut short is committed. */
+  /**
+   * Stops at a checkpoint: the batch in flight ends at its next bulk write (or when it is
+   * computed), and its checkpoint is not written unless every write of it was.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
@@ -89,7 +92,9 @@ export class LogConsumer {
     // Stopped meanwhile: commit nothing more; the next holder gets this batch again.
     if (signal.aborted) throw new Error(`${this.processor.checkpoint} stopped`);
     const last = batch[batch.length - 1]!.position;
-    await this.store.commit(this.processor.checkpoint, writes, last, this.processor.checkpointsAt?.(last));
+    // A stop cuts a long commit short between bulk writes (SIGTERM must exit within 5 s, and a
+    // big batch on FerretDB takes longer): no checkpoint moves, the next holder redelivers.
+    await this.store.commit(this.processor.checkpoint, writes, last, this.processor.checkpointsAt?.(last), signal);
     this.processor.committed?.(last);
     this.lastApplied = last;
   }

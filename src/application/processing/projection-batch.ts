@@ -3,6 +3,16 @@
  * rebuild (projection-rebuild.ts): document writes under the `_pos` guard, reads that see the
  * batch's own writes, and change-feed entries numbered `${position}-${n}` over the members in
  * their fixed order.
+ *
+ * Where every read is a server round-trip (the store's `prefetchesBatches`: MongoDB), reads
+ * cost per batch, not per event: before applying a batch it is run "dry" against what
+ * the cache knows, every document it misses is noted, and the misses are fetched with one
+ * `getMany` per collection (again, while a dry pass finds new misses: a read that depends on
+ * another document). Projections stay plain functions of (event, documents) and declare
+ * nothing up front: a prefetch declaration per event type would repeat each projection's read
+ * logic and silently go stale; the dry pass cannot (a miss it does not foresee is read on its
+ * own in the real pass, correct, only slower). Projections are deterministic, so a dry pass
+ * touches nothing: its writes and entries are thrown away.
  */
 import type { ChangeEntry } from '../ports/change-feed.js';
 import type { Position, StoredEvent } from '../ports/event-store.js';
@@ -35,6 +45,11 @@ export class DocCache {
     private readonly knownCapacity = 5_000_000,
   ) {}
 
+  /** Whether batches are read ahead (the store's `prefetchesBatches`). */
+  get prefetches(): boolean {
+    return this.store.prefetchesBatches;
+  }
+
   markEmpty(collection: string): void {
     this.known.set(collection, new Set());
   }
@@ -53,6 +68,18 @@ export class DocCache {
     const doc = await this.store.get<T>(collection, id);
     this.remember(collection, id, doc);
     return doc;
+  }
+
+  /** Reads the documents of `misses` (collection -> ids) the cache cannot answer: one `getMany` per collection. */
+  async load(misses: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+    await Promise.all(
+      [...misses].map(async ([collection, ids]) => {
+        const wanted = [...ids].filter((id) => this.peek(collection, id) === undefined);
+        if (wanted.length === 0) return;
+        const found = new Map((await this.store.getMany(collection, wanted)).map((d) => [d._id, d]));
+        for (const id of wanted) this.remember(collection, id, found.get(id) ?? null);
+      }),
+    );
   }
 
   /** What a committed batch wrote. */
@@ -108,12 +135,42 @@ export async function projectBatch(
   /** Writes of earlier batches not committed yet (a rebuild commits several batches at once): read through, added to. */
   pending: PendingDocs = new Map(),
 ): Promise<{ writes: DocWrite[]; entries: ChangeEntry[] }> {
+  if (cache.prefetches) await prefetch(batch, members, cache, pending);
+  return { entries: await applyBatch(batch, members, { cache, pending, publishAfter }), writes: pendingWrites(pending) };
+}
+
+/** Dry passes bound: ids that depend on documents read in the pass before (conversation -> its property's mode) take one more. */
+const MAX_DRY_PASSES = 3;
+
+/** Loads into `cache` every document the batch will read, in one `getMany` per collection and pass. */
+async function prefetch(batch: readonly StoredEvent[], members: readonly Member[], cache: DocCache, pending: PendingDocs): Promise<void> {
+  for (let pass = 0; pass < MAX_DRY_PASSES; pass++) {
+    const misses = new Map<string, Set<string>>();
+    await applyBatch(batch, members, { cache, pending: new Map(), readThrough: pending, publishAfter: 'never', misses });
+    if (misses.size === 0) return;
+    await cache.load(misses);
+  }
+}
+
+interface BatchTarget {
+  cache: DocCache;
+  /** Where this pass writes (and reads first). */
+  pending: PendingDocs;
+  /** Read after `pending`, never written (a dry pass over a rebuild's uncommitted batches). */
+  readThrough?: PendingDocs;
+  publishAfter: Position | null | 'never';
+  /** A dry pass: a read the cache cannot answer is noted here and answered "absent"; errors are ignored. */
+  misses?: Map<string, Set<string>>;
+}
+
+async function applyBatch(batch: readonly StoredEvent[], members: readonly Member[], target: BatchTarget): Promise<ChangeEntry[]> {
+  const { publishAfter } = target;
   const entries: ChangeEntry[] = [];
   const current = { event: batch[0]!, n: 0, publishes: false };
   const publish: ProjectionContext['publish'] = (entry) => {
     if (current.publishes) entries.push({ ...entry, id: `${current.event.position}-${current.n++}` });
   };
-  const contexts = members.map((m) => context(m.version, current, pending, cache, publish));
+  const contexts = members.map((m) => context(m.version, current, target, publish));
   for (const event of batch) {
     current.event = event;
     current.n = 0;
@@ -122,18 +179,23 @@ export async function projectBatch(
       const member = members[i]!;
       if (!member.projection.handles.has(event.type)) continue;
       if (member.after !== null && event.position <= member.after) continue;
-      await member.projection.apply(event, contexts[i]!);
+      if (!target.misses) {
+        await member.projection.apply(event, contexts[i]!);
+        continue;
+      }
+      // A dry pass sees misses as absent, which a projection may find inconsistent: the real pass decides.
+      await member.projection.apply(event, contexts[i]!).catch(() => undefined);
     }
   }
-  return { writes: pendingWrites(pending), entries };
+  return entries;
 }
 
-/** Documents written by batches not committed yet, by collection and id. */
-export type PendingDocs = Map<string, Map<string, Doc>>;
+/** Documents written by batches not committed yet, by collection and id; `absent`: none was stored before. */
+export type PendingDocs = Map<string, Map<string, { doc: Doc; absent: boolean }>>;
 
 export function pendingWrites(pending: PendingDocs): DocWrite[] {
   const writes: DocWrite[] = [];
-  for (const [collection, docs] of pending) for (const doc of docs.values()) writes.push({ collection, doc });
+  for (const [collection, docs] of pending) for (const { doc, absent } of docs.values()) writes.push({ collection, doc, absent });
   return writes;
 }
 
@@ -141,8 +203,7 @@ export function pendingWrites(pending: PendingDocs): DocWrite[] {
 function context(
   version: number,
   current: { event: StoredEvent },
-  pending: PendingDocs,
-  cache: DocCache,
+  { cache, pending, readThrough, misses }: BatchTarget,
   publish: ProjectionContext['publish'],
 ): ProjectionContext {
   const physical = new Map<string, string>();
@@ -151,34 +212,43 @@ function context(
     if (name === undefined) physical.set(collection, (name = physicalCollection(collection, version)));
     return name;
   };
-  const lookup = <T extends Doc>(collection: string, id: string): T | null | undefined | Promise<T | null> => {
-    const name = physicalOf(collection);
-    const written = pending.get(name)?.get(id);
-    if (written !== undefined) return written as T;
+  const lookup = <T extends Doc>(name: string, id: string): T | null | Promise<T | null> => {
+    const written = pending.get(name)?.get(id) ?? readThrough?.get(name)?.get(id);
+    if (written !== undefined) return written.doc as T;
     const hit = cache.peek<T>(name, id);
-    return hit !== undefined ? hit : cache.get<T>(name, id);
+    if (hit !== undefined) return hit;
+    if (!misses) return cache.get<T>(name, id);
+    let ids = misses.get(name);
+    if (!ids) misses.set(name, (ids = new Set()));
+    ids.add(id);
+    return null;
   };
-  const apply = <T extends Doc>(collection: string, id: string, current: T | null, position: Position, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
+  /** Whether the stored state before this batch (or these uncommitted batches) had no such document. */
+  const storedAbsent = (name: string, id: string) => {
+    const earlier = pending.get(name)?.get(id) ?? readThrough?.get(name)?.get(id);
+    return earlier ? earlier.absent : cache.peek(name, id) === null;
+  };
+  const apply = <T extends Doc>(name: string, id: string, current: T | null, position: Position, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
     if (current && current._pos >= position) return current;
     const next = change(current);
     if (next === null) return current;
     const doc = { ...next, _id: id, _pos: position } as unknown as T;
-    const name = physicalOf(collection);
     let docs = pending.get(name);
     if (!docs) pending.set(name, (docs = new Map()));
-    docs.set(id, doc);
+    docs.set(id, { doc, absent: storedAbsent(name, id) });
     return doc;
   };
   return {
     get: <T extends Doc>(collection: string, id: string) => {
-      const found = lookup<T>(collection, id);
-      return found instanceof Promise ? found : Promise.resolve(found ?? null);
+      const found = lookup<T>(physicalOf(collection), id);
+      return found instanceof Promise ? found : Promise.resolve(found);
     },
     update: <T extends Doc>(collection: string, id: string, change: (doc: T | null) => Omit<T, '_pos'> | null) => {
       const position = current.event.position;
-      const found = lookup<T>(collection, id);
-      if (found instanceof Promise) return found.then((doc) => apply(collection, id, doc, position, change));
-      return Promise.resolve(apply(collection, id, found ?? null, position, change));
+      const name = physicalOf(collection);
+      const found = lookup<T>(name, id);
+      if (found instanceof Promise) return found.then((doc) => apply(name, id, doc, position, change));
+      return Promise.resolve(apply(name, id, found, position, change));
     },
     publish,
   };

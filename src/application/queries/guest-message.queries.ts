@@ -19,7 +19,7 @@ import { type Conversation, aiMayAnswer, conversationStream } from '../../domain
 import { DomainError } from '../../domain/errors.js';
 import { aiSupportRequestId } from '../commands/answer-guest-message.js';
 import { readPropertySettings } from '../commands/settings-reader.js';
-import type { EventStore, Position } from '../ports/event-store.js';
+import type { EventStore, Position, Revision } from '../ports/event-store.js';
 import { EVENT_STORE } from '../ports/tokens.js';
 import { ProjectionsService } from '../projections/projections.service.js';
 import { InboxQueries } from './inbox.queries.js';
@@ -41,7 +41,7 @@ export class GuestMessageQueries {
   async afterMessage(
     propertyId: string,
     messageId: string,
-    posted: { conversation: Conversation; position: Position | null },
+    posted: { conversation: Conversation; events: readonly unknown[]; position: Position | null; revision: Revision | null },
     waitMs = AVA_WAIT_MS,
   ) {
     const conversationId = posted.conversation.id;
@@ -49,7 +49,9 @@ export class GuestMessageQueries {
     let position = posted.position;
     const { chatMode } = await readPropertySettings(this.store, propertyId);
     if (aiMayAnswer(posted.conversation, chatMode) && posted.conversation.awaitingAi.has(messageId)) {
-      const seen = await this.avaOutcome(conversationId, messageId, waitMs);
+      // The message's command began at this revision: only what follows it is read (a hot conversation has thousands of events).
+      const from = posted.revision === null ? 0n : posted.revision - BigInt(Math.max(posted.events.length - 1, 0));
+      const seen = await this.avaOutcome(conversationId, messageId, from, waitMs);
       ava = seen.outcome;
       position = seen.position ?? position;
     }
@@ -60,11 +62,12 @@ export class GuestMessageQueries {
   private async avaOutcome(
     conversationId: string,
     messageId: string,
+    fromRevision: Revision,
     waitMs: number,
   ): Promise<{ outcome: AvaOutcome; position: Position | null }> {
     const deadline = Date.now() + waitMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
-      const events = await this.store.readStream(conversationStream(conversationId));
+      const events = await this.store.readStream(conversationStream(conversationId), { fromRevision });
       const at = events.findIndex((e) => e.type === 'GuestMessagePosted' && e.data.messageId === messageId);
       for (const e of at < 0 ? [] : events.slice(at + 1)) {
         // The view is read at the newest event, so what was appended with AVA's outcome shows too.

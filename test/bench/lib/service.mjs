@@ -41,13 +41,16 @@ export async function startService(root, { onTmpDir = () => {}, env: extraEnv = 
     HOST: '127.0.0.1',
     AUTH_JWT_SECRET: secret,
     ...HIGH_RATE_LIMITS,
+    // EMBEDDED_WORKERS=inline (README): the log consumers in the server process, to compare with the default child process.
+    ...(process.env.EMBEDDED_WORKERS ? { EMBEDDED_WORKERS: process.env.EMBEDDED_WORKERS } : {}),
     ...extraEnv,
   };
   // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for investigating.
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const entry = spawnChild('service', process.execPath, [...nodeArgs, 'dist/main.js'], { cwd: root, env });
-  await waitForOutput(entry, /listening on/, 60000);
-  return { entry, pid: entry.child.pid, dataDir, port, base: `http://127.0.0.1:${port}`, secret };
+  const [listening] = await waitForOutput(entry, /^.*listening on.*$/m, 60000);
+  const workersPid = /"workerPid":(\d+)/.exec(listening)?.[1];
+  return { entry, pid: entry.child.pid, workersPid: workersPid ? Number(workersPid) : null, dataDir, port, base: `http://127.0.0.1:${port}`, secret };
 }
 
 /** Employee tokens for PROPERTY, or for another property (the push phase keeps its own). */

@@ -17,24 +17,24 @@
  * Streams per principal and per client address are capped (stream-caps.ts): over a cap is a
  * 429 `too_many_streams` with Retry-After, answered before the response is taken over.
  *
+ * Many streams on one instance (issue 10): one feed subscription, one rendering per viewer kind
+ * and one write per stream per change (fan-out.ts), one heartbeat timer (heartbeat.ts).
+ *
  * Written by hand on the raw response rather than Nest's @Sse(): @Sse numbers events per
  * connection (meaningless for Last-Event-ID) and offers no control over buffering.
  */
 import { type BeforeApplicationShutdown, HttpException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ChangeEntry, type ChangeFeed, compareChangeIds, parseChangeId } from '../../../application/ports/change-feed.js';
+import { type ChangeFeed, compareChangeIds, parseChangeId } from '../../../application/ports/change-feed.js';
 import { CHANGE_FEED, METRICS } from '../../../application/ports/tokens.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { type ConversationSnapshot, employeeConversationView, guestConversationView, guestMessageView } from '../../../application/views.js';
-import type { EmployeeRole } from '../../../domain/conversation.js';
 import { DomainError } from '../../../domain/errors.js';
 import { clientAddress } from '../client-address.js';
+import { FanOut } from './fan-out.js';
+import type { Audience } from './frames.js';
+import { Heartbeat } from './heartbeat.js';
+import { SseStream } from './sse-stream.js';
 import { type StreamCapLimits, StreamCaps } from './stream-caps.js';
-
-export type Audience =
-  /** The role too: an employee's actions (close, release, reassign) depend on it. */
-  | { kind: 'employee'; propertyId: string; employeeId: string; role: EmployeeRole }
-  | { kind: 'guest'; propertyId: string; conversationId: string };
 
 export const SSE_OPTIONS = Symbol('SseOptions');
 export interface SseOptions {
@@ -50,11 +50,6 @@ const REPLAY_PAGE = 500;
 const CAP_RETRY_AFTER_SECONDS = 10;
 /** A replay waits this long for the client to read a page before it is treated as not reading. */
 const REPLAY_DRAIN_TIMEOUT_MS = 30_000;
-/** At shutdown, how long an ended stream may take to flush before its socket is destroyed. */
-const SHUTDOWN_FLUSH_MS = 500;
-
-/** Why a stream ended: the client left, or we ended it (see the file comment). */
-type EndReason = 'client' | 'overflow' | 'token_expired' | 'shutdown' | 'error';
 
 /** Why a `reset` event was sent: the Last-Event-ID is older than the feed holds, not an id, or newer than the feed. */
 export type ResetReason = 'last_event_id_too_old' | 'last_event_id_malformed' | 'last_event_id_ahead';
@@ -62,9 +57,11 @@ export type ResetReason = 'last_event_id_too_old' | 'last_event_id_malformed' | 
 @Injectable()
 export class SseService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SseService');
-  /** Each open stream's end(), to end them all at shutdown. */
-  private readonly open_ = new Set<(reason: EndReason) => Promise<void>>();
+  /** Every open stream, to end them all at shutdown. */
+  private readonly open_ = new Set<SseStream>();
   private readonly caps: StreamCaps;
+  private readonly fanOut: FanOut;
+  private readonly heartbeat: Heartbeat;
   private closing = false;
 
   constructor(
@@ -73,6 +70,8 @@ export class SseService implements BeforeApplicationShutdown {
     @Inject(METRICS) private readonly metrics: Metrics,
   ) {
     this.caps = new StreamCaps(options.caps);
+    this.fanOut = new FanOut(feed);
+    this.heartbeat = new Heartbeat(options.heartbeatMs);
   }
 
   get connections(): number {
@@ -116,57 +115,37 @@ export class SseService implements BeforeApplicationShutdown {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
+    const socket = res.socket;
+    if (!socket || socket.destroyed) {
+      slot.release(); // the client left already: nothing to stream to
+      return;
+    }
 
-    let lastSent = '0-0';
-    let replaying = true;
-    const buffered: ChangeEntry[] = [];
-    let closed = false;
-
-    const write = (chunk: string) => {
-      if (closed) return;
-      res.write(chunk);
-      // While replaying, pages wait for the client instead (below): a long resume is not a slow client.
-      if (!replaying && res.writableLength > this.options.maxBufferedBytes) void end('overflow');
-    };
-    const send = (entry: ChangeEntry) => {
-      if (compareChangeIds(entry.id, lastSent) <= 0) return;
-      lastSent = entry.id;
-      const payload = viewFor(entry, audience);
-      if (payload) write(`id: ${entry.id}\nevent: ${entry.type}\ndata: ${JSON.stringify(payload)}\n\n`);
-    };
-    const unsubscribe = this.feed.subscribe((entry) => {
-      if (!visibleTo(entry, audience)) return;
-      if (replaying) buffered.push(entry);
-      else send(entry);
-    });
-    const heartbeat = setInterval(() => write(`: heartbeat ${Date.now()}\n\n`), this.options.heartbeatMs);
-    const cancelExpiry = expiresAtMs === undefined ? () => undefined : runAt(expiresAtMs, () => void end('token_expired'));
-    const end = (reason: EndReason): Promise<void> => {
-      if (closed) return Promise.resolve();
-      if (reason === 'token_expired') res.write(': token expired: renew it and reconnect with Last-Event-ID\n\n');
-      closed = true;
-      clearInterval(heartbeat);
-      cancelExpiry();
-      unsubscribe();
-      slot.release();
-      this.open_.delete(end);
+    const stream = new SseStream(audience, res, this.options.maxBufferedBytes, socket);
+    // Live entries from now on, held back until the replay (if any) is done: no loss, no duplicates.
+    stream.onEnd(this.fanOut.add(stream));
+    stream.onEnd(this.heartbeat.add(stream));
+    if (expiresAtMs !== undefined) stream.onEnd(runAt(expiresAtMs, () => void stream.end('token_expired')));
+    stream.onEnd(slot.release);
+    stream.onEnd(() => {
+      this.open_.delete(stream);
       this.metrics.sseConnections.dec();
-      return finish(res, reason);
-    };
-    this.open_.add(end);
+    });
+    this.open_.add(stream);
     this.metrics.sseConnections.inc();
-    res.on('close', () => void end('client'));
+    res.on('close', () => void stream.end('client'));
 
     // A fresh stream starts now; its first id lets the client resume from here. An id we
     // cannot resume from is never silence (SPEC §3): `reset` first, then the same fresh start.
     const ready = async (reset?: ResetReason) => {
-      lastSent = await this.feed.lastId();
-      if (reset) write(`id: ${lastSent}\nevent: reset\ndata: ${JSON.stringify({ reason: reset, refetch: true })}\n\n`);
-      write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+      const last = await this.feed.lastId();
+      stream.startAfter(last);
+      if (reset) stream.write(`id: ${last}\nevent: reset\ndata: ${JSON.stringify({ reason: reset, refetch: true })}\n\n`);
+      stream.write(`id: ${last}\nevent: ready\ndata: {}\n\n`);
     };
 
     try {
-      write('retry: 2000\n\n');
+      stream.write('retry: 2000\n\n');
       if (requested === undefined || requested === '') {
         await ready();
       } else if (parseChangeId(requested) === null) {
@@ -175,52 +154,31 @@ export class SseService implements BeforeApplicationShutdown {
         // Beyond anything this feed handed out (another or a reset store): replaying would wait forever.
         await ready('last_event_id_ahead');
       } else {
-        lastSent = requested;
+        stream.startAfter(requested);
+        let from = requested;
         for (;;) {
-          const page = await this.feed.readAfter(lastSent, REPLAY_PAGE);
+          const page = await this.feed.readAfter(from, REPLAY_PAGE);
           if (page.tooOld) {
             await ready('last_event_id_too_old');
             break;
           }
-          const visible = page.entries.filter((e) => visibleTo(e, audience));
-          visible.forEach(send);
+          stream.replay(page.entries);
           if (page.entries.length < REPLAY_PAGE) break;
-          const newest = page.entries[page.entries.length - 1]!.id;
-          if (compareChangeIds(newest, lastSent) > 0) lastSent = newest;
+          from = page.entries[page.entries.length - 1]!.id;
           // The next page only once the client has read this one (bounded): a client that
           // does not read during a replay is treated like one that does not read live.
-          if (!(await this.readBy(res))) {
-            void end('overflow');
+          if (!(await stream.readBy(REPLAY_DRAIN_TIMEOUT_MS))) {
+            void stream.end('overflow');
             return;
           }
-          if (closed) return;
+          if (stream.ended) return;
         }
       }
     } catch (error) {
-      void end('error');
+      void stream.end('error');
       throw error;
     }
-    replaying = false;
-    buffered.forEach(send);
-    buffered.length = 0;
-  }
-
-  /** Whether the client reads what is buffered for it down to the limit, within REPLAY_DRAIN_TIMEOUT_MS. */
-  private readBy(res: FastifyReply['raw']): Promise<boolean> {
-    if (res.writableLength <= this.options.maxBufferedBytes) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (read: boolean) => {
-        clearTimeout(timer);
-        res.off('drain', onDrain);
-        res.off('close', onClose);
-        resolve(read);
-      };
-      const onDrain = () => done(true);
-      const onClose = () => done(false);
-      const timer = setTimeout(() => done(false), REPLAY_DRAIN_TIMEOUT_MS);
-      res.on('drain', onDrain);
-      res.on('close', onClose);
-    });
+    stream.goLive();
   }
 
   /**
@@ -230,41 +188,13 @@ export class SseService implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const open = [...this.open_];
-    await Promise.all(open.map((end) => end('shutdown')));
+    await Promise.all(open.map((stream) => stream.end('shutdown')));
     if (open.length > 0) this.logger.log(`ended ${open.length} event stream(s) for shutdown; clients resume with Last-Event-ID`);
   }
 }
 
 function principalKey(audience: Audience): string {
   return audience.kind === 'guest' ? `guest:${audience.conversationId}` : `employee:${audience.propertyId}:${audience.employeeId}`;
-}
-
-/**
- * Ends the response for `reason`. A client that does not read gets its socket reset: a
- * graceful close would leave the unread bytes in the kernel until TCP gives up. At shutdown
- * the stream ends cleanly (EventSource reconnects) and the socket closes once flushed, or
- * is destroyed after SHUTDOWN_FLUSH_MS. Resolves when the socket is closed (shutdown) or at once.
- */
-function finish(res: FastifyReply['raw'], reason: EndReason): Promise<void> {
-  const socket = res.socket;
-  if (reason === 'client') return Promise.resolve();
-  if (reason === 'overflow') {
-    if (socket && !socket.destroyed) socket.resetAndDestroy();
-    else res.destroy();
-    return Promise.resolve();
-  }
-  if (reason !== 'shutdown' || !socket || socket.destroyed) {
-    res.end();
-    return Promise.resolve();
-  }
-  return new Promise<void>((resolve) => {
-    const force = setTimeout(() => socket.destroy(), SHUTDOWN_FLUSH_MS);
-    socket.once('close', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    res.end(() => socket.end());
-  });
 }
 
 /** setTimeout for a moment that may be more than ~24.8 days away (setTimeout's limit; beyond it Node fires at once). */
@@ -277,32 +207,4 @@ function runAt(atMs: number, run: () => void): () => void {
   };
   arm();
   return () => clearTimeout(timer);
-}
-
-function visibleTo(entry: ChangeEntry, audience: Audience): boolean {
-  if (entry.propertyId !== audience.propertyId) return false;
-  if (audience.kind === 'guest') return entry.conversationId === audience.conversationId && entry.type !== 'alert.created';
-  return entry.employeeId === undefined || entry.employeeId === audience.employeeId;
-}
-
-function viewFor(entry: ChangeEntry, audience: Audience): unknown {
-  if (!visibleTo(entry, audience)) return null;
-  if (audience.kind === 'guest') return guestViewFor(entry);
-  if (entry.type === 'conversation.updated') {
-    const snapshot = entry.data.conversation as ConversationSnapshot;
-    return { conversation: employeeConversationView(snapshot, { id: audience.employeeId, role: audience.role }) };
-  }
-  return entry.data;
-}
-
-/** Guests get only what has a guest view (no employee ids, SPEC §2); any other entry type is not sent. */
-function guestViewFor(entry: ChangeEntry): unknown {
-  switch (entry.type) {
-    case 'conversation.updated':
-      return { conversation: guestConversationView(entry.data.conversation as ConversationSnapshot) };
-    case 'message.created':
-      return { message: guestMessageView(entry.data.message as Parameters<typeof guestMessageView>[0]) };
-    default:
-      return null;
-  }
 }

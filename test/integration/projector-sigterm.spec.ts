@@ -1,0 +1,111 @@
+/**
+ * SIGTERM stops a busy production projector at a checkpoint within the 5 s the SPEC gives a
+ * shutdown (Operability), on FerretDB, where one large batch takes longer than that to write:
+ * the batch in flight is cut between bulk writes and its checkpoint is not written. A restarted
+ * projector continues from the stored checkpoint, and what it builds equals a rebuild from the
+ * log: nothing lost, nothing applied twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
+import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
+import { GROUP_CHECKPOINT } from '../../src/application/processing/projector.js';
+import { client, eventually } from '../support/http.js';
+import { type RedisProcess, type ServerProcess, exited, startPrivateRedis, startServer } from '../support/processes.js';
+import { compareStoresWithRebuild } from '../support/rebuild.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** The SPEC's shutdown bound; the process's own hard timer exits 1 when it is reached. */
+const SHUTDOWN_MS = 5000;
+/** Margin for signal delivery and process exit on a loaded 2-core machine (not part of the contract). */
+const MARGIN_MS = 2000;
+
+describe('SIGTERM of a busy projector on FerretDB', () => {
+  const tmp = tempDir('lct-sigterm-');
+  const mongoBase = process.env.MONGODB_URL;
+  const mongoUrl = `${(mongoBase ?? 'mongodb://missing/').replace(/\/[^/]*$/, '')}/lct_sigterm_${randomUUID().slice(0, 8)}`;
+  let redis: RedisProcess;
+  let api: ServerProcess;
+  let projector: ServerProcess | null = null;
+  let env: Record<string, string>;
+
+  const storedCheckpoint = async () => {
+    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000, useBigInt64: true });
+    try {
+      const doc = await raw.db().collection<{ _id: string; position: bigint }>('checkpoints').findOne({ _id: GROUP_CHECKPOINT });
+      return doc?.position ?? null;
+    } finally {
+      await raw.close();
+    }
+  };
+
+  beforeAll(async () => {
+    if (!mongoBase) throw new Error('MONGODB_URL is not set: the global setup starts FerretDB');
+    redis = await startPrivateRedis(tmp.dir);
+    env = { DATA_DIR: tmp.dir, MONGODB_URL: mongoUrl, REDIS_URL: redis.url };
+    api = await startServer({ ...env, ROLES: 'api' });
+  }, 60000);
+
+  afterAll(async () => {
+    await Promise.all([api, projector].filter(Boolean).map((p) => p!.kill('SIGKILL')));
+    await redis?.stop();
+    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
+    await raw.db().dropDatabase().catch(() => undefined);
+    await raw.close();
+    tmp.cleanup();
+  });
+
+  it('exits 0 within 5 s, at a checkpoint that a restart continues from', async () => {
+    // A backlog with no projector running: conversations with messages, several events each.
+    const http = client(api.url);
+    const guest = async (g: number) => {
+      const started = await http.post('/v1/guest/conversations', undefined, { propertyId: 'hotel-a', guestName: `Guest ${g}` });
+      expect(started.status).toBe(201);
+      for (let m = 0; m < 3; m++) {
+        await http.post(`/v1/guest/conversations/${started.body.conversationId}/messages`, started.body.guestToken, { text: `message ${m}` });
+      }
+    };
+    for (let g = 0; g < 120; g += 12) await Promise.all(Array.from({ length: 12 }, (_, i) => guest(g + i)));
+    const events = new SqliteEventStore(join(tmp.dir, 'events.db'));
+    try {
+      const head = (await events.headPosition())!;
+      expect(head).toBeGreaterThan(400n);
+
+      // Answering /health means its consumers have started (a lone lease holder starts its work
+      // before the process listens): it is busy with the first batches of the backlog.
+      projector = await startServer({ ...env, ROLES: 'projector,worker' });
+
+      const t0 = Date.now();
+      const exit = exited(projector.child);
+      projector.child.kill('SIGTERM');
+      await exit;
+      const tookMs = Date.now() - t0;
+      // Exit code 0: closed by itself, not by the 5 s hard timer (which exits 1).
+      expect(projector.child.exitCode).toBe(0);
+      expect(tookMs).toBeLessThan(SHUTDOWN_MS + MARGIN_MS);
+
+      // Not asserted: that the batch was still in flight (at this backlog the projector may be
+      // done by the time the process answers /health; see the lead's note on issue #10).
+
+      projector = await startServer({ ...env, ROLES: 'projector,worker' });
+      await eventually(
+        async () => ((await storedCheckpoint()) === (await events.headPosition()) ? true : undefined),
+        120000,
+        'the restarted projector to reach the head',
+      );
+
+      const live = await MongoReadModelStore.connect(mongoUrl);
+      try {
+        const { live: liveDocs, rebuilt } = await compareStoresWithRebuild(events, live);
+        expect(Object.values(liveDocs).some((docs) => docs.length > 0)).toBe(true);
+        expect(liveDocs).toEqual(rebuilt);
+      } finally {
+        await live.close();
+      }
+    } finally {
+      await events.close();
+    }
+  }, 240000);
+});
