@@ -11,8 +11,11 @@
  *   order, also across a restart of the child (it also catches up when the child exits).
  *   A note rather than polling (PRAGMA data_version): nothing wakes while idle, and nothing
  *   waits for a tick — a poll every T ms adds T/2 on average (measured with the event log's
- *   own 10 ms poll: +5 ms on the idle ack → SSE lag). The other way, the child learns of the
- *   API's appends by polling events.db every 2 ms (adapters.ts).
+ *   own 10 ms poll: +5 ms on the idle ack → SSE lag).
+ * - Event log, the other way: after each group this process commits to events.db it sends
+ *   `appended`, and the child's subscriptions read at once; their 10 ms poll of the file
+ *   remains for appends by anyone else (the CLI). The child's own appends (AVA, escalations)
+ *   need no note: its subscriptions hear of them in process.
  * - Supervision: the child's stdout/stderr are this process's (one log); a child that exits
  *   by itself is restarted after a backoff (100 ms doubling to 5 s, reset once it ran 30 s),
  *   each exit logged. stop() (SIGTERM/SIGINT on this process, shutdown.ts) sends SIGTERM: the
@@ -37,12 +40,15 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { StoreProbe } from './adapters/adapters.js';
 import type { SqliteChangeFeed } from './adapters/sqlite/sqlite-change-feed.js';
+import type { SqliteEventStore } from './adapters/sqlite/sqlite-event-store.js';
 import { createApp } from './app.js';
 import { type Config, EMBEDDED_WORKER_CHILD_ENV } from './config.js';
 import { SHUTDOWN_TIMEOUT_MS, shutDownOnSignals } from './shutdown.js';
 
 /** What the child tells its parent over the IPC channel. */
 type ChildMessage = { type: 'ready' } | { type: 'published' };
+/** What the parent tells the child. */
+type ParentMessage = { type: 'appended' };
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 export const CHILD_ROLES = 'projector,worker';
@@ -112,6 +118,14 @@ export class EmbeddedWorkers {
   follow(feed: SqliteChangeFeed): void {
     this.feed = feed;
     feed.catchUp();
+  }
+
+  /** From now on every group `events` commits is told to the child (`appended`): its consumers read it at once. */
+  tellAppends(events: SqliteEventStore): void {
+    events.onCommitted(() => {
+      const child = this.child;
+      if (child?.connected) child.send({ type: 'appended' } satisfies ParentMessage);
+    });
   }
 
   /**
@@ -224,6 +238,9 @@ export async function runEmbeddedWorkerChild(config: Config): Promise<void> {
       noteDue = false;
       send({ type: 'published' });
     });
+  });
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'appended') adapters.sqliteEvents?.appendedElsewhere();
   });
   const shutDown = shutDownOnSignals(service, null, logger);
   process.once('disconnect', () => void shutDown('IPC disconnect (parent gone)'));

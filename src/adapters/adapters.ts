@@ -54,6 +54,8 @@ export interface Adapters {
   clock: Clock;
   /** This process's Prometheus registry and metrics. */
   metrics: Metrics;
+  /** The embedded event log (null on EventStoreDB): `npm start`'s two processes tell each other of appends (embedded-workers.ts). */
+  sqliteEvents: SqliteEventStore | null;
   /** One probe per configured store (event store, read models, leases; Redis when configured). */
   probes: StoreProbe[];
   describe: string;
@@ -70,10 +72,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
   const metrics = new Metrics();
   try {
     // The SQLite stores remember a failed write (disk full, read-only) until one succeeds: /health/ready asks them.
-    // A process without the API (`npm start`'s log consumers child, a production worker) learns of appends by polling: 2 ms
-    // keeps ack → SSE low (10 ms added ~5 ms on average) for ~3% of a core while idle (embedded-workers.ts).
-    const pollIntervalMs = config.roles.includes('api') ? undefined : WORKER_POLL_INTERVAL_MS;
-    const sqliteEvents = config.eventStoreUrl ? null : dataFile('events.db', (f) => new SqliteEventStore(f, { pollIntervalMs }));
+    const sqliteEvents = config.eventStoreUrl ? null : dataFile('events.db', (f) => new SqliteEventStore(f));
     const eventStore: EventStore = new MeteredEventStore(sqliteEvents ?? (await EsdbEventStore.connect(config.eventStoreUrl!)), metrics);
     opened.push(eventStore);
     const sqliteReadModels = config.mongoUrl ? null : dataFile('read-models.db', (f) => new SqliteReadModelStore(f));
@@ -121,6 +120,7 @@ export async function connectAdapters(config: Config): Promise<Adapters> {
     ].join(', ');
     return {
       eventStore,
+      sqliteEvents,
       readModels,
       changeFeed,
       aiResponder,
@@ -163,4 +163,3 @@ async function embeddedChangeFeed(
 }
 
 export const CHANGE_FEED_FILE = 'change-feed.db';
-const WORKER_POLL_INTERVAL_MS = 2;

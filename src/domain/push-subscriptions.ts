@@ -8,7 +8,7 @@
  * property + employee + endpoint, so the same browser always has the same id.
  */
 import { ECDH } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { uuidV5 } from './name-based-id.js';
 import { DomainError } from './errors.js';
 
 export interface PushSubscriptionKeys {
@@ -66,7 +66,7 @@ export const MAX_ENDPOINT_LENGTH = 2048;
 
 const SUBSCRIPTION_NAMESPACE = '5f0b7a3e-8d1c-4e6f-9a2b-7c4d3e2f1a0b';
 export const pushSubscriptionId = (propertyId: string, employeeId: string, endpoint: string) =>
-  uuidv5(`${propertyId}\u0000${employeeId}\u0000${endpoint}`, SUBSCRIPTION_NAMESPACE);
+  uuidV5(`${propertyId}\u0000${employeeId}\u0000${endpoint}`, SUBSCRIPTION_NAMESPACE);
 
 export interface FieldError {
   field: string;

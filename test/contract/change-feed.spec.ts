@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { SqliteChangeFeed } from '../../src/adapters/sqlite/sqlite-change-feed.js';
 import { RedisChangeFeed, type RedisChangeFeedOptions } from '../../src/adapters/redis/redis-change-feed.js';
@@ -60,6 +61,35 @@ describe('SqliteChangeFeed (embedded only)', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('moves the entries of a file written before the rowid table (`change_feed`, WITHOUT ROWID) over, once', async () => {
+    const file = feedFile();
+    const legacy = new Database(file);
+    const key = (id: string) => id.split('-').map((part, i) => part.padStart(i === 0 ? 19 : 9, '0')).join('-');
+    legacy.exec(`CREATE TABLE change_feed (key TEXT PRIMARY KEY, entry TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE change_feed_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO change_feed_meta (name, value) VALUES ('floor', '1-0');`);
+    const insert = legacy.prepare('INSERT INTO change_feed (key, entry) VALUES (?, ?)');
+    for (const id of ['2-0', '2-1', '10-0']) insert.run(key(id), JSON.stringify(change(id)));
+    legacy.close();
+
+    const feed = new SqliteChangeFeed(file);
+    try {
+      expect(await feed.lastId()).toBe('10-0');
+      expect(ids((await feed.readAfter('1-0', 10)).entries)).toEqual(['2-0', '2-1', '10-0']);
+      expect(await feed.readAfter('0-5', 10)).toEqual({ entries: [], tooOld: true });
+      await feed.publish([change('10-0'), change('11-0')]);
+      expect(ids((await feed.readAfter('2-1', 10)).entries)).toEqual(['10-0', '11-0']);
+    } finally {
+      await feed.close();
+    }
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE name = 'change_feed'`).all()).toEqual([]);
+    after.close();
+    const reopened = new SqliteChangeFeed(file);
+    expect(ids((await reopened.readAfter('1-0', 10)).entries)).toEqual(['2-0', '2-1', '10-0', '11-0']);
+    await reopened.close();
   });
 
   it('a new file starts after startAfter: ids at or below it are too old, later ones are kept', async () => {

@@ -122,6 +122,35 @@ describe('SqliteEventStore (embedded only)', () => {
     }
   });
 
+  it("tells of its commits (onCommitted), and a note of another instance's append wakes its subscribers before their poll", async () => {
+    const file = dbFile();
+    const writer = new SqliteEventStore(file);
+    const reader = new SqliteEventStore(file, { pollIntervalMs: 600_000 }); // its poll would not come within the test
+    const commits: number[] = [];
+    const stopTelling = writer.onCommitted(() => commits.push(commits.length));
+    // As npm start's processes do (embedded-workers.ts): the API's commits told to the child.
+    writer.onCommitted(() => reader.appendedElsewhere());
+    const seen: StoredEvent[] = [];
+    const controller = new AbortController();
+    const subscription = reader.subscribeToAll(null, async (batch) => void seen.push(...batch), controller.signal);
+    try {
+      await writer.append('noted-1', [ev('First')], 'no_stream');
+      await waitFor(() => seen.length === 1, 'the subscriber woken by the note to read the first event');
+      await Promise.all([writer.append('noted-2', [ev('Second')], 'no_stream'), writer.append('noted-3', [ev('Third')], 'no_stream')]);
+      await waitFor(() => seen.length === 3, 'the subscriber woken by the note to read the group');
+      expect(seen.map((e) => e.type)).toEqual(['First', 'Second', 'Third']);
+      expect(commits).toEqual([0, 1]); // one per committed group
+      stopTelling();
+      await writer.append('noted-4', [ev('Fourth')], 'no_stream');
+      expect(commits).toEqual([0, 1]);
+    } finally {
+      controller.abort();
+      await subscription;
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it('group commit: 200 appends issued in one tick all land, committed together in issue order', async () => {
     const store = new SqliteEventStore(dbFile());
     try {

@@ -163,6 +163,84 @@ describe('the folded-state cache under runDecision', () => {
     expect(await readFolded(b, twin, COUNT)).toEqual({ count: 1, by: ['b'] });
   });
 
+  describe('a brand-new command (random id, no Idempotency-Key) decides on the cached fold without reading the tail', () => {
+    /** The store `real`, counting reads of the stream. */
+    const counting = (real: EventStore) => {
+      const reads = { count: 0 };
+      const readStream: EventStore['readStream'] = (...args) => {
+        reads.count++;
+        return real.readStream(...args);
+      };
+      const store = new Proxy(real, {
+        get: (target, name) => {
+          if (name === 'readStream') return readStream;
+          const value = Reflect.get(target, name) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { store, reads };
+    };
+    /** `rule` on the state it is given; Counted by `by` if it says so. */
+    const decideNew = (store: EventStore, streamId: string, by: string, rule: (s: Count) => 'count' | 'nothing' | 'refuse') =>
+      runDecision<Count, Counted>(store, {
+        streamId,
+        ...COUNT,
+        decide: (s) => {
+          const verdict = rule(s);
+          if (verdict === 'refuse') throw new DomainError('conflict', 'too_few', `only ${s.count}`);
+          return verdict === 'nothing' ? [] : [{ type: 'Counted', data: { n: s.count + 1, by } }];
+        },
+        metadata: { propertyId: 'p', commandId: randomUUID(), actor: { kind: 'system', id: by } },
+      });
+    const always = () => 'count' as const;
+
+    it('reads nothing when the cache is current (its own appends move it on)', async () => {
+      const file = newFile();
+      const { store, reads } = counting(open(file));
+      const s = newStream();
+      await decideNew(store, s, 'here', always); // a new stream: one read, finding nothing
+      const before = reads.count;
+      for (let i = 0; i < 5; i++) await decideNew(store, s, 'here', always);
+      expect(reads.count).toBe(before);
+      expect(await numbers(store, s)).toEqual([1, 2, 3, 4, 5, 6]);
+      // What it remembered is what the store holds: a fresh instance folds the same.
+      expect(await readFolded(open(file), s, COUNT)).toEqual({ count: 6, by: Array(6).fill('here') });
+    });
+
+    it('decides again on the tail when another process appended meanwhile (the append with the cached revision fails)', async () => {
+      const file = newFile();
+      const here = open(file);
+      const there = open(file);
+      const s = newStream();
+      await decideNew(here, s, 'here', always);
+      await countUp(there, s, 'there');
+      await countUp(there, s, 'there');
+      const result = await decideNew(here, s, 'here', always);
+      expect(result.state).toEqual({ count: 4, by: ['here', 'there', 'there', 'here'] });
+      expect(await numbers(there, s)).toEqual([1, 2, 3, 4]);
+    });
+
+    it('decides a refusal or "nothing to do" again on the tail: the cached fold may be behind', async () => {
+      const file = newFile();
+      const here = open(file);
+      const there = open(file);
+      const s = newStream();
+      await decideNew(here, s, 'here', always); // cached: count 1
+      await countUp(there, s, 'there'); // the store: count 2
+      const atLeastTwo = (s: Count) => (s.count >= 2 ? 'count' : 'refuse');
+      expect((await decideNew(here, s, 'here', atLeastTwo)).state.count).toBe(3);
+
+      await countUp(there, s, 'there'); // the store: 4, here's cache: 3
+      const onlyFromFour = (s: Count) => (s.count >= 4 ? 'count' : 'nothing');
+      expect((await decideNew(here, s, 'here', onlyFromFour)).state.count).toBe(5);
+      expect(await numbers(there, s)).toEqual([1, 2, 3, 4, 5]);
+
+      // A refusal the store's state confirms is the answer.
+      await expect(decideNew(here, s, 'here', () => 'refuse')).rejects.toMatchObject({ code: 'too_few' });
+      expect(await numbers(there, s)).toEqual([1, 2, 3, 4, 5]);
+    });
+  });
+
   it('keeps decisions on one hot stream exact under concurrent commands from two store instances', async () => {
     const file = newFile();
     const stores = [open(file), open(file)];

@@ -7,7 +7,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { hash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { v5 as uuidv5 } from 'uuid';
+import { uuidV5 } from '../../domain/name-based-id.js';
 import { withRequestFingerprint } from '../../application/commands/command-id.js';
 import type { Clock } from '../../application/ports/clock.js';
 import { SystemClock } from '../clock/system-clock.js';
@@ -22,7 +22,7 @@ export type Caller = Principal | { kind: 'anonymous' };
 export function commandId(req: FastifyRequest, principal: Caller, route: string): string {
   const key = idempotencyKeyOf(req);
   if (key === undefined) return randomUUID();
-  return withRequestFingerprint(uuidv5(`${callerScope(req, principal)}|${route}|${key}`, NAMESPACE), fingerprintOf(req));
+  return withRequestFingerprint(uuidV5(`${callerScope(req, principal)}|${route}|${key}`, NAMESPACE), fingerprintOf(req));
 }
 
 /** The request's `Idempotency-Key`, if any; a malformed one is a 400. */

@@ -179,6 +179,17 @@ export class SqliteEventStore implements EventStore {
     this.writer.postMessage(request);
   }
 
+  /** Called after every group this instance committed (embedded-workers.ts tells the child process). */
+  onCommitted(listener: () => void): () => void {
+    this.appended.on('committed', listener);
+    return () => this.appended.off('committed', listener);
+  }
+
+  /** Another process says it appended: subscribers read now rather than at their next poll. */
+  appendedElsewhere(): void {
+    this.appended.emit('appended');
+  }
+
   private onWriterReply(reply: WriterReply): void {
     if ('closed' in reply) return;
     const batch = this.inFlight ?? [];
@@ -203,6 +214,7 @@ export class SqliteEventStore implements EventStore {
       if (!faulted) this.writeHealth.succeeded();
       for (const probe of probes) probe.resolve();
       this.appended.emit('appended');
+      if (batch.length > 0) this.appended.emit('committed');
     }
     this.appended.emit('settled');
     this.flush();

@@ -1,14 +1,15 @@
 /**
  * The one way commands change state: load the stream's folded state (a cached prefix plus the
- * tail read now: stream-state-cache.ts), decide, append with the exact expected revision. A
- * concurrency conflict means someone else appended in between: re-read the tail and decide
- * again (bounded), so only a real rule violation reaches the client.
+ * tail read now: stream-state-cache.ts; a brand-new command skips the read, see `isNewCommand`),
+ * decide, append with the exact expected revision. A concurrency conflict means someone else
+ * appended in between: re-read the tail and decide again (bounded), so only a real rule
+ * violation reaches the client.
  *
  * Event ids derive from the command id, and a command whose events are already in the stream
  * is answered from them: a retried command is a no-op.
  */
 import AsyncLock from 'async-lock';
-import { v5 as uuidv5 } from 'uuid';
+import { uuidV5 } from '../../domain/name-based-id.js';
 import { DomainError } from '../../domain/errors.js';
 import { splitCommandId } from './command-id.js';
 import {
@@ -18,7 +19,7 @@ import {
   type Revision,
   WrongExpectedVersionError,
 } from '../ports/event-store.js';
-import { type FoldedStream, forgetFolded, loadFolded } from './stream-state-cache.js';
+import { type FoldedStream, cachedFold, forgetFolded, loadFolded, rememberAppended } from './stream-state-cache.js';
 
 const EVENT_ID_NAMESPACE = 'b8a4c1d2-3e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const MAX_ATTEMPTS = 20;
@@ -52,10 +53,10 @@ export interface DecisionResult<S, E> {
   replayed: boolean;
 }
 
-export const eventId = (commandId: string, index: number) => uuidv5(`${splitCommandId(commandId).commandId}:${index}`, EVENT_ID_NAMESPACE);
+export const eventId = (commandId: string, index: number) => uuidV5(`${splitCommandId(commandId).commandId}:${index}`, EVENT_ID_NAMESPACE);
 
 /** A stable id derived from a command id, e.g. for the message a reply creates. */
-export const derivedId = (commandId: string, purpose: string) => uuidv5(`${splitCommandId(commandId).commandId}:${purpose}`, EVENT_ID_NAMESPACE);
+export const derivedId = (commandId: string, purpose: string) => uuidV5(`${splitCommandId(commandId).commandId}:${purpose}`, EVENT_ID_NAMESPACE);
 
 /**
  * Commands on one stream run one at a time in this process (HTTP and workers alike: a guest's
@@ -78,7 +79,11 @@ async function decideWithRetries<S, E extends DomainEvent>(
   const { commandId, requestFingerprint } = splitCommandId(d.metadata.commandId);
   const metadata: EventMetadata = { ...d.metadata, commandId, ...(requestFingerprint ? { requestFingerprint } : {}) };
   for (let attempt = 1; ; attempt++) {
-    const folded = await loadFolded(store, d.streamId, d);
+    // A brand-new command decides on the cached fold without reading the tail: if the stream
+    // moved on meanwhile, the append's expected revision fails and the next attempt reads it.
+    // What the append cannot check, a refusal or "nothing to do", is decided again on a read fold.
+    const trusted = attempt === 1 && isNewCommand(commandId) ? cachedFold(store, d.streamId, d) : undefined;
+    const folded = trusted ?? (await loadFolded(store, d.streamId, d));
     const { state } = folded;
 
     const firstRevision = folded.commands.get(commandId);
@@ -89,15 +94,26 @@ async function decideWithRetries<S, E extends DomainEvent>(
       continue; // the store does not have what the cache recorded: read it whole again
     }
 
-    const events = d.decide(state);
-    if (events.length === 0) return { state, events, position: folded.lastPosition, revision: folded.revision, replayed: false };
+    let events: E[];
+    try {
+      events = d.decide(state);
+    } catch (error) {
+      if (trusted && error instanceof DomainError) continue;
+      throw error;
+    }
+    if (events.length === 0) {
+      if (trusted) continue;
+      return { state, events, position: folded.lastPosition, revision: folded.revision, replayed: false };
+    }
 
     try {
+      const ids = events.map((_, i) => eventId(commandId, i));
       const result = await store.append(
         d.streamId,
-        events.map((e, i) => ({ id: eventId(commandId, i), type: e.type, data: e.data, metadata })),
+        events.map((e, i) => ({ id: ids[i]!, type: e.type, data: e.data, metadata })),
         folded.revision ?? 'no_stream',
       );
+      rememberAppended(store, d.streamId, d, folded, { commandId, events, ids, revision: result.revision, position: result.position });
       return { state: events.reduce(d.evolve, state), events, position: result.position, revision: result.revision, replayed: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError) || attempt >= MAX_ATTEMPTS) throw error;
@@ -108,6 +124,14 @@ async function decideWithRetries<S, E extends DomainEvent>(
     }
   }
 }
+
+/**
+ * A random (version 4) id is made per request for a command sent without an Idempotency-Key
+ * (command-context.ts): it cannot be a retry, so its events cannot be in the stream already.
+ * Every other id (derived from a key, or by a worker from what it reacts to) may come again.
+ */
+const RANDOM_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const isNewCommand = (commandId: string) => RANDOM_UUID.test(commandId);
 
 /**
  * The answer to a command already in the stream: its events, read again from its first

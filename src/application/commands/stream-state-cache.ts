@@ -3,11 +3,13 @@
  * instead of the whole history (a hot conversation has thousands of events).
  *
  * Correct with writers in other processes (the projector's and workers' process, other API
- * instances): the cache is never trusted alone. Every load reads the stream from the cached
+ * instances): the cache is never trusted alone. A load reads the stream from the cached
  * revision on, checks that the event there is the one the entry ended with (the same history),
- * and folds the tail in. An entry holds only what was read from the store — never a command's
- * own events before the store returned them — so it is a verified prefix of the stream; an
- * append that loses a race simply re-reads the (longer) tail.
+ * and folds the tail in. An entry holds only what the store returned — events read, or a
+ * command's own events once their append succeeded (`rememberAppended`) — so it is a verified
+ * prefix of the stream; an append that loses a race simply re-reads the (longer) tail. The one
+ * caller that skips the tail read (`cachedFold`, a brand-new command: run-decision.ts) lets the
+ * append's expected revision do that check instead.
  *
  * Keyed by event store instance (two stores in one process, e.g. tests, never share entries),
  * by fold (the `evolve` function: decisions on one stream with different evolve/initial never
@@ -82,6 +84,38 @@ export async function loadFolded<S, E>(store: EventStore, streamId: string, fold
   const history = await store.readStream(streamId);
   const folded = foldIn<S, E>({ state: fold.initial, revision: null, lastEventId: null, lastPosition: null, commands: new Map() }, history, 0, fold.evolve);
   return folded.revision === null ? folded : remember(cache, key, folded);
+}
+
+/**
+ * The cached fold as it is, unchecked (undefined: none, or the stream did not exist): possibly
+ * behind the store. Only for a decision whose append states the fold's revision as expected,
+ * which the store refuses if anything was appended since (run-decision.ts).
+ */
+export function cachedFold<S, E>(store: EventStore, streamId: string, fold: Fold<S, E>): FoldedStream<S> | undefined {
+  const cached = cacheOf(store).get(entryKey(fold.evolve, streamId)) as FoldedStream<S> | undefined;
+  return cached && cached.revision !== null ? cached : undefined;
+}
+
+/**
+ * After `base` and then a command's own events were confirmed by the store (an append with
+ * `base.revision` expected succeeded): the entry moves on to them, so the next command on the
+ * stream finds it current. `ids` are the appended events' ids; `appended` what the store said.
+ */
+export function rememberAppended<S, E extends { type: string; data: object }>(
+  store: EventStore,
+  streamId: string,
+  fold: Fold<S, E>,
+  base: FoldedStream<S>,
+  command: { commandId: string; events: E[]; ids: string[]; revision: Revision; position: Position },
+): void {
+  const cache = cacheOf(store);
+  const key = entryKey(fold.evolve, streamId);
+  const current = cache.get(key);
+  if (current && current !== base && current.revision !== null && current.revision >= command.revision) return; // a longer one is there
+  const firstRevision = command.revision - BigInt(command.events.length - 1);
+  if (!base.commands.has(command.commandId)) base.commands.set(command.commandId, firstRevision);
+  const state = command.events.reduce(fold.evolve, base.state);
+  cache.set(key, { state, revision: command.revision, lastEventId: command.ids[command.ids.length - 1]!, lastPosition: command.position, commands: base.commands });
 }
 
 /** The folded state only (for commands that read a stream they do not decide on). */

@@ -4,7 +4,7 @@
  * own copy of the toggles and ticket owners it needs, taken from the log in order, so a
  * rebuild decides exactly as the original run did.
  */
-import { v5 as uuidv5 } from 'uuid';
+import { uuidV5 } from '../../domain/name-based-id.js';
 import type { ConversationEvent } from '../../domain/conversation.js';
 import type { EmployeeEvent, EmployeeRole } from '../../domain/settings.js';
 import type { StoredEvent } from '../ports/event-store.js';
@@ -67,7 +67,7 @@ const RECIPIENTS = 'alertRecipients';
 const TICKETS = 'alertTickets';
 const ALERT_NAMESPACE = '6f1f3c2a-7f55-4b8e-9a51-2d0e0d7b8a10';
 
-export const alertId = (eventId: string, employeeId: string) => uuidv5(`${eventId}:${employeeId}`, ALERT_NAMESPACE);
+export const alertId = (eventId: string, employeeId: string) => uuidV5(`${eventId}:${employeeId}`, ALERT_NAMESPACE);
 
 /** The events this projection may raise alerts for; the push notifier reads the alerts of exactly these. */
 export const ALERTING_EVENT_TYPES: ReadonlySet<string> = new Set([

@@ -7,8 +7,11 @@ import { performance } from 'node:perf_hooks';
 export function openSse(baseUrl, path, token, { validate = false } = {}) {
   const { hostname, port } = new URL(baseUrl);
   const arrivals = new Map(); // position (string) -> { t, types: string[] }
+  // conversation id -> event types seen for it (conversation.updated and alert.created carry it).
+  const byConversation = new Map();
   const state = {
     arrivals,
+    byConversation,
     frames: 0,
     heartbeats: 0,
     readyId: null,
@@ -69,9 +72,15 @@ export function openSse(baseUrl, path, token, { validate = false } = {}) {
     const seen = arrivals.get(pos);
     if (seen) seen.types.push(event);
     else arrivals.set(pos, { t, types: [event] });
-    if (state.validate && data) {
+    if ((state.validate || event === 'alert.created') && data) {
       try {
         const payload = JSON.parse(data);
+        const conversationId = payload.conversation?.id ?? payload.alert?.conversationId;
+        if (conversationId) {
+          const types = byConversation.get(conversationId);
+          if (types) types.push(event);
+          else byConversation.set(conversationId, [event]);
+        }
         const inner = payload.conversation?.position ?? payload.message?.position ?? payload.alert?.position;
         if (inner !== undefined && String(inner) !== pos && state.mismatches.length < 20) state.mismatches.push({ id, event, payloadPosition: inner });
       } catch (error) {
