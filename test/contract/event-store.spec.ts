@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { EsdbEventStore } from '../../src/adapters/eventstoredb/esdb-event-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import {
@@ -148,6 +149,43 @@ describe('SqliteEventStore (embedded only)', () => {
       await subscription;
       await writer.close();
       await reader.close();
+    }
+  });
+
+  it('readAll from the recently read stretch (shared by the consumers of a process) answers exactly what the file holds', async () => {
+    const file = dbFile();
+    const reader = new SqliteEventStore(file);
+    const other = new SqliteEventStore(file); // another process appending
+    const truth = new Database(file, { readonly: true });
+    const positionsAfter = (after: bigint, limit: number) =>
+      (truth.prepare('SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?').all(after, limit) as Array<{ position: number }>).map((r) =>
+        BigInt(r.position),
+      );
+    try {
+      let streams = 0;
+      const consumers = [0n, 0n, 0n]; // three consumers at their own pace
+      for (let round = 0; round < 60; round++) {
+        const writer = round % 3 === 0 ? other : reader;
+        await Promise.all(Array.from({ length: 1 + (round % 4) }, () => writer.append(`stretch-${++streams}`, [ev('One'), ev('Two')], 'no_stream')));
+        for (let c = 0; c < consumers.length; c++) {
+          if ((round + c) % (c + 1) !== 0) continue; // some fall behind, then read more at once
+          const limit = 1 + ((round * 7 + c) % 9);
+          const read = await reader.readAll(consumers[c]!, limit);
+          expect(read.map((e) => e.position)).toEqual(positionsAfter(consumers[c]!, limit));
+          if (read.length > 0) consumers[c] = read[read.length - 1]!.position;
+        }
+        // A read from the start (a rebuild) and one from an arbitrary point are answered in full too.
+        expect((await reader.readAll(null, 5)).map((e) => e.position)).toEqual(positionsAfter(0n, 5));
+        const somewhere = BigInt(round * 2);
+        expect((await reader.readAll(somewhere, 4)).map((e) => e.position)).toEqual(positionsAfter(somewhere, 4));
+      }
+      const all = await reader.readAll(null, 10_000);
+      expect(all.map((e) => e.position)).toEqual(positionsAfter(0n, 10_000));
+      expect(all).toEqual(await other.readAll(null, 10_000));
+    } finally {
+      truth.close();
+      await reader.close();
+      await other.close();
     }
   });
 

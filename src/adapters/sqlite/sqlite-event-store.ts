@@ -32,6 +32,7 @@ import { catchUpSubscription } from '../../application/ports/catch-up-subscripti
 import { StorageUnavailableError } from '../../application/ports/storage-unavailable.js';
 import { WriteHealth, asStorageFault, isSqliteFaultCode } from '../storage-faults.js';
 import { type WriterReply, type WriterRequest, writerMain } from './sqlite-event-writer.js';
+import { RecentEvents } from './recent-events.js';
 
 const STORE = 'eventStore';
 
@@ -76,6 +77,7 @@ export class SqliteEventStore implements EventStore {
   private readonly writer: Worker;
   private closed = false;
   private readonly pollIntervalMs: number;
+  private readonly recent = new RecentEvents();
   private readonly stmt: {
     readStream: Database.Statement;
     readAll: Database.Statement;
@@ -243,8 +245,9 @@ export class SqliteEventStore implements EventStore {
     return reading(() => (this.stmt.readStream.all(streamId, options.fromRevision ?? 0n) as EventRow[]).map(toStoredEvent));
   }
 
+  /** Parsed once per process for all its log consumers (recent-events.ts). */
   async readAll(after: Position | null, limit: number): Promise<StoredEvent[]> {
-    return reading(() => (this.stmt.readAll.all(after ?? 0n, BigInt(limit)) as EventRow[]).map(toStoredEvent));
+    return reading(() => this.recent.read(after ?? 0n, limit, (from, n) => (this.stmt.readAll.all(from, BigInt(n)) as EventRow[]).map(toStoredEvent)));
   }
 
   async headPosition(): Promise<Position | null> {
