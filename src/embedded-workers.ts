@@ -24,6 +24,8 @@
  *   killed) shuts down the same way. A child killed outright leaves its leases to expire
  *   (ttl 5 s), as a crashed production worker does; the next one takes over from the checkpoints.
  * - `/health/ready` has an `embeddedWorkers` probe: down while the child is not running.
+ * - `/metrics` asks the child for its metrics on every scrape (`metrics` over IPC, answered in
+ *   ≤ 1 s or left out) and includes its `lct_*` series (metrics.ts).
  *
  * A child process rather than a worker thread: it is exactly the tested production split
  * (a second Nest app in the same process would share process-wide state — signal handlers,
@@ -39,6 +41,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { StoreProbe } from './adapters/adapters.js';
+import type { MetricsJson } from './adapters/observability/metrics.js';
 import type { SqliteChangeFeed } from './adapters/sqlite/sqlite-change-feed.js';
 import type { SqliteEventStore } from './adapters/sqlite/sqlite-event-store.js';
 import { createApp } from './app.js';
@@ -46,9 +49,12 @@ import { type Config, EMBEDDED_WORKER_CHILD_ENV } from './config.js';
 import { SHUTDOWN_TIMEOUT_MS, shutDownOnSignals } from './shutdown.js';
 
 /** What the child tells its parent over the IPC channel. */
-type ChildMessage = { type: 'ready' } | { type: 'published' };
-/** What the parent tells the child. */
-type ParentMessage = { type: 'appended' };
+type ChildMessage = { type: 'ready' } | { type: 'published' } | { type: 'metrics'; request: number; metrics: MetricsJson };
+/** What the parent tells (or asks) the child. */
+type ParentMessage = { type: 'appended' } | { type: 'metrics'; request: number };
+
+/** A scrape of the parent's /metrics waits this long for the child's series, then goes without them. */
+const METRICS_TIMEOUT_MS = 1000;
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 export const CHILD_ROLES = 'projector,worker';
@@ -84,6 +90,7 @@ export class EmbeddedWorkers {
   private childExited: Promise<void> = Promise.resolve();
   private state: State = 'stopped';
   private restarts = 0;
+  private metricsRequests = 0;
   private exitsInARow = 0;
   private startedAt = 0;
   private lastExit: string | null = null;
@@ -119,6 +126,30 @@ export class EmbeddedWorkers {
     this.feed = feed;
     feed.catchUp();
   }
+
+  /**
+   * The child's metrics (the parent's /metrics includes its `lct_*` series: metrics.ts), or
+   * null while it is not running or does not answer within METRICS_TIMEOUT_MS.
+   */
+  readonly childMetrics = (): Promise<MetricsJson | null> => {
+    const child = this.child;
+    if (!child?.connected || this.state !== 'running') return Promise.resolve(null);
+    const request = ++this.metricsRequests;
+    return new Promise((resolve) => {
+      const done = (metrics: MetricsJson | null) => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(metrics);
+      };
+      const onMessage = (message: ChildMessage) => message.type === 'metrics' && message.request === request && done(message.metrics);
+      const onExit = () => done(null);
+      const timer = setTimeout(() => done(null), METRICS_TIMEOUT_MS);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type: 'metrics', request } satisfies ParentMessage);
+    });
+  };
 
   /** From now on every group `events` commits is told to the child (`appended`): its consumers read it at once. */
   tellAppends(events: SqliteEventStore): void {
@@ -241,6 +272,9 @@ export async function runEmbeddedWorkerChild(config: Config): Promise<void> {
   });
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'appended') adapters.sqliteEvents?.appendedElsewhere();
+    else if (message.type === 'metrics') {
+      void adapters.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics', request: message.request, metrics }));
+    }
   });
   const shutDown = shutDownOnSignals(service, null, logger);
   process.once('disconnect', () => void shutDown('IPC disconnect (parent gone)'));

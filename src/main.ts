@@ -43,9 +43,13 @@ async function main() {
   const { app, adapters, logger } = service;
   for (const warning of adapters.startupWarnings) logger.warn(warning);
   const empty = (await adapters.eventStore.headPosition()) === null;
-  if (workers && adapters.changeFeed instanceof SqliteChangeFeed) workers.follow(adapters.changeFeed);
-  if (workers && adapters.sqliteEvents) workers.tellAppends(adapters.sqliteEvents);
-  if (workers) adapters.probes.push(workers.probe); // STORE_PROBES is this array: /health/ready asks the child's state too
+  if (workers) {
+    // The two processes of npm start (embedded-workers.ts): published entries, appends, metrics, health.
+    if (adapters.changeFeed instanceof SqliteChangeFeed) workers.follow(adapters.changeFeed);
+    if (adapters.sqliteEvents) workers.tellAppends(adapters.sqliteEvents);
+    adapters.metrics.includeFrom(workers.childMetrics);
+    adapters.probes.push(workers.probe); // STORE_PROBES is this array: /health/ready asks the child's state too
+  }
   shutDownOnSignals(workers ? { close: () => Promise.all([workers.stop(), service.close()]).then(() => undefined) } : service, app.getHttpServer(), logger);
   // Listening once the log consumers run, as with them in process: a read right after start-up finds its projector.
   await workersReady;

@@ -135,6 +135,31 @@ describe('npm start on the embedded store: the log consumers in a supervised chi
     expect(server.stdout()).toMatch(new RegExp(`"msg":"log consumers' child process ${second.pid} stopped \\(code 0\\)"`));
   }, 120000);
 
+  it("the API process's /metrics includes what the child counted (AVA's answers), with one set of process metrics", async () => {
+    const server = await start(join(tmp.dir, 'metrics'));
+    strays.push((await runningChild(server.url)).pid);
+    const api = client(server.url);
+    const g = (await api.post('/v1/guest/conversations', undefined, { propertyId: 'hotel-a', guestName: 'Mia' })).body;
+    expect((await api.post(`/v1/guest/conversations/${g.conversationId}/messages`, g.guestToken, { text: 'Is breakfast included?' })).status).toBe(201);
+    // AVA answers in the child (default chat mode ai_only): its command is counted there.
+    const text = await eventually(
+      async () => {
+        const scraped = await (await fetch(`${server.url}/metrics`)).text();
+        return /^lct_commands_total\{command="AnswerGuestMessage",outcome="ok"\} 1$/m.test(scraped) ? scraped : undefined;
+      },
+      30000,
+      "AVA's answer (the child's command) in the API process's /metrics",
+    );
+    expect(text).toMatch(/^lct_commands_total\{command="StartConversation",outcome="ok"\} 1$/m); // the API process's own
+    expect(text).toMatch(/^lct_commands_total\{command="PostGuestMessage",outcome="ok"\} 1$/m);
+    // Appends of both processes: start + message here, AVA's answer there.
+    const appends = Number(/^lct_event_store_append_duration_seconds_count\{outcome="ok"\} (\d+)$/m.exec(text)?.[1]);
+    expect(appends).toBeGreaterThanOrEqual(3);
+    expect(text.match(/^# TYPE lct_commands_total /gm)).toHaveLength(1);
+    expect(text.match(/^process_start_time_seconds /gm)).toHaveLength(1);
+    expect(text.match(/^nodejs_version_info\{/gm)).toHaveLength(1);
+  }, 60000);
+
   it('a child whose parent was killed stops by itself', async () => {
     const server = await start(join(tmp.dir, 'orphan'));
     const { pid } = await runningChild(server.url);

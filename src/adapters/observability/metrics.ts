@@ -12,8 +12,14 @@
  *   computed when scraped (from the stored checkpoints, so any process reports it).
  * - `lct_sse_connections`: open Server-Sent Events streams of this process.
  * - `lct_pushes_total{outcome}`: Web Push attempts by journaled outcome.
+ *
+ * `npm start`'s API process also shows what its log consumers' child process counted
+ * (`includeFrom`, embedded-workers.ts): the `lct_*` series of both are summed (prom-client's
+ * AggregatorRegistry, as in cluster mode) — AVA's and the escalation watcher's commands, the
+ * pushes — except the lag, which both compute alike from the same checkpoints; the `process_*`
+ * and `nodejs_*` series are the API process's own.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppMetrics } from '../../application/ports/metrics.js';
 import type { PushOutcome } from '../../application/processing/push-delivery.js';
 
@@ -24,6 +30,13 @@ export type AppendOutcome = 'ok' | 'conflict' | 'error';
 export type LagSource = () => Promise<Array<{ consumer: string; lag: number }>>;
 
 const PUSH_OUTCOMES: PushOutcome[] = ['delivered', 'retrying', 'failed', 'subscription_gone'];
+/** A registry's metrics as JSON (prom-client's `getMetricsAsJSON`): what another process sends to be included. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+/** Another process's metrics, or null when it cannot tell now (e.g. restarting). */
+export type MetricsSource = () => Promise<MetricsJson | null>;
+
+const SUMMED_ACROSS_PROCESSES = (name: string) => name.startsWith('lct_') && name !== 'lct_projection_lag_events';
+
 /** How long a scrape waits for the stores to answer the lag query; it then reports no lag values. */
 const LAG_TIMEOUT_MS = 1000;
 
@@ -36,6 +49,7 @@ export class Metrics implements AppMetrics {
   readonly pushes: Counter<'outcome'>;
   readonly projectionLag: Gauge<'consumer'>;
   private lagSource: LagSource | null = null;
+  private readonly included: MetricsSource[] = [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -81,9 +95,19 @@ export class Metrics implements AppMetrics {
     return this.registry.contentType;
   }
 
-  /** The text exposition of every metric. */
-  scrape(): Promise<string> {
-    return this.registry.metrics();
+  /** The text exposition of every metric (with the `lct_*` series of the processes included). */
+  async scrape(): Promise<string> {
+    if (this.included.length === 0) return this.registry.metrics();
+    const [own, ...others] = await Promise.all([this.registry.getMetricsAsJSON(), ...this.included.map((source) => source().catch(() => null))]);
+    // The aggregator of a name is its first series' (this process's): summed, or this process's value.
+    const mine = own.map((m) => ({ ...m, aggregator: SUMMED_ACROSS_PROCESSES(m.name) ? ('sum' as const) : ('first' as const) }));
+    const theirs = others.map((metrics) => (metrics ?? []).filter((m) => SUMMED_ACROSS_PROCESSES(m.name)));
+    return AggregatorRegistry.aggregate([mine, ...theirs]).metrics();
+  }
+
+  /** From now on /metrics also shows the `lct_*` series of `source` (another process of this service). */
+  includeFrom(source: MetricsSource): void {
+    this.included.push(source);
   }
 
   measureLagWith(source: LagSource): void {
