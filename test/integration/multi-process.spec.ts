@@ -3,28 +3,23 @@
  * SQLite event log (WAL, several processes), read models on FerretDB (MongoDB protocol),
  * change feed on a private Redis. All real processes of dist/main.js.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { TokenService } from '../../src/adapters/http/auth/token.service.js';
 import { client, eventually } from '../support/http.js';
-import { type RedisProcess, type ServerProcess, startPrivateRedis, startServer } from '../support/processes.js';
+import { productionMode } from '../support/ferretdb.js';
+import { type ServerProcess, startServer } from '../support/processes.js';
 import { compareStoresWithRebuild } from '../support/rebuild.js';
 import { SseClient } from '../support/sse-client.js';
-import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-app.js';
 
 describe('several processes on Redis + FerretDB', () => {
-  const tmp = tempDir('lct-mp-');
-  const mongoBase = process.env.MONGODB_URL;
-  const mongoUrl = `${(mongoBase ?? 'mongodb://missing/').replace(/\/[^/]*$/, '')}/lct_mp_${randomUUID().slice(0, 8)}`;
+  const stores = productionMode('lct-mp');
+  const { mongoUrl } = stores;
   const tokens = new TokenService(TEST_SECRET);
-  let redis: RedisProcess;
   let apiA: ServerProcess, apiB: ServerProcess, projector: ServerProcess;
-  let env: Record<string, string>;
   let admin: string;
 
   const employee = (id: string) => tokens.employeeToken({ id, propertyId: 'hotel-mp', role: 'agent', name: `Agent ${id}` });
@@ -38,24 +33,12 @@ describe('several processes on Redis + FerretDB', () => {
   }
 
   beforeAll(async () => {
-    if (!mongoBase) throw new Error('MONGODB_URL is not set: the global setup starts FerretDB');
-    redis = await startPrivateRedis(tmp.dir);
-    env = { DATA_DIR: tmp.dir, MONGODB_URL: mongoUrl, REDIS_URL: redis.url };
-    projector = await startServer({ ...env, ROLES: 'projector,worker' });
-    [apiA, apiB] = await Promise.all([startServer({ ...env, ROLES: 'api' }), startServer({ ...env, ROLES: 'api' })]);
+    projector = await stores.start('projector,worker');
+    [apiA, apiB] = await Promise.all([stores.start('api'), stores.start('api')]);
     admin = await tokens.employeeToken({ id: 'boss', propertyId: 'hotel-mp', role: 'admin', name: 'Boss' });
     const set = await client(apiA.url).put('/v1/settings/live-chat', admin, { requestSupportChat: true, chatMode: 'hybrid' });
     expect(set.status).toBe(200);
   }, 60000);
-
-  afterAll(async () => {
-    await Promise.all([apiA, apiB, projector].filter(Boolean).map((p) => p.kill('SIGKILL')));
-    await redis?.stop();
-    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
-    await raw.db().dropDatabase().catch(() => undefined);
-    await raw.close();
-    tmp.cleanup();
-  });
 
   it('serves the API only from api processes; a worker process answers health alone', async () => {
     const token = await employee('roles');
@@ -106,10 +89,10 @@ describe('several processes on Redis + FerretDB', () => {
   it('keeps every command and the SSE stream while Redis restarts', async () => {
     const stream = await SseClient.open(`${apiB.url}/v1/stream`, { authorization: `Bearer ${await employee('watcher2')}` });
     await stream.waitFor((es) => es.some((e) => e.event === 'ready'));
-    await redis.stop();
+    await stores.redis.stop();
     // Commands never depend on Redis: they land in the log while it is down.
     const during = await openTicket(apiA.url, 'During outage');
-    await redis.start();
+    await stores.redis.start();
     const after = await openTicket(apiA.url, 'After outage');
     const seen = (id: string) => (es: typeof stream.events) =>
       es.some((e) => e.event === 'conversation.updated' && e.data.conversation.id === id && e.data.conversation.ticket?.status === 'open');
@@ -129,7 +112,7 @@ describe('several processes on Redis + FerretDB', () => {
     await new Promise((r) => setTimeout(r, 500));
     await projector.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
-    projector = await startServer({ ...env, ROLES: 'projector,worker' });
+    projector = await stores.start('projector,worker');
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await load;
@@ -140,7 +123,7 @@ describe('several processes on Redis + FerretDB', () => {
       return h.body.projections.every((p: { lag: number }) => p.lag === 0) ? true : undefined;
     }, 90000, 'the new projector to catch up');
 
-    const events = new SqliteEventStore(join(tmp.dir, 'events.db'));
+    const events = new SqliteEventStore(join(stores.dir, 'events.db'));
     const live = await MongoReadModelStore.connect(mongoUrl);
     try {
       const { live: liveDocs, rebuilt } = await compareStoresWithRebuild(events, live);
@@ -161,7 +144,7 @@ describe('several processes on Redis + FerretDB', () => {
     ['EVENTSTORE_URL', { EVENTSTORE_URL: 'nonsense' }],
   ])('fails fast naming %s when it is unreachable or malformed', async (variable, bad) => {
     const started = Date.now();
-    const server = await startServer({ DATA_DIR: tmp.dir, ...bad }, { waitForHealth: false });
+    const server = await startServer({ DATA_DIR: stores.dir, ...bad }, { waitForHealth: false });
     await new Promise<void>((r) => (server.child.exitCode !== null ? r() : server.child.once('exit', () => r())));
     expect(server.child.exitCode).not.toBe(0);
     expect(server.stderr()).toContain(variable);

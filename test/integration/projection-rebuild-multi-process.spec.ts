@@ -4,39 +4,33 @@
  * FerretDB (no transactions, bulk writes chunked), and nothing fails meanwhile. Real processes
  * of dist/main.js on a shared SQLite log, FerretDB read models and a private Redis feed.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { TokenService } from '../../src/adapters/http/auth/token.service.js';
 import { client, eventually } from '../support/http.js';
-import { type RedisProcess, type ServerProcess, startPrivateRedis, startServer } from '../support/processes.js';
+import { productionMode } from '../support/ferretdb.js';
+import type { ServerProcess } from '../support/processes.js';
 import { compareStoresWithRebuild } from '../support/rebuild.js';
 import { SseClient } from '../support/sse-client.js';
-import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-app.js';
 
 const PROPERTY = 'hotel-mp-rebuild';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a rebuild asked of an API process, carried out by the projector process', () => {
-  const tmp = tempDir('lct-mp-rebuild-');
-  const mongoBase = process.env.MONGODB_URL;
-  const mongoUrl = `${(mongoBase ?? 'mongodb://missing/').replace(/\/[^/]*$/, '')}/lct_mprb_${randomUUID().slice(0, 8)}`;
+  const stores = productionMode('lct-mprb');
+  const { mongoUrl } = stores;
   const tokens = new TokenService(TEST_SECRET);
-  let redis: RedisProcess;
   let api: ServerProcess, projector: ServerProcess;
   let admin: string, operator: string, alice: string;
   const conversations: string[] = [];
 
   beforeAll(async () => {
-    if (!mongoBase) throw new Error('MONGODB_URL is not set: the global setup starts FerretDB');
-    redis = await startPrivateRedis(tmp.dir);
-    const env = { DATA_DIR: tmp.dir, MONGODB_URL: mongoUrl, REDIS_URL: redis.url };
-    projector = await startServer({ ...env, ROLES: 'projector,worker' });
-    api = await startServer({ ...env, ROLES: 'api' });
+    projector = await stores.start('projector,worker');
+    api = await stores.start('api');
     admin = await tokens.employeeToken({ id: 'boss', propertyId: PROPERTY, role: 'admin', name: 'Boss' });
     operator = await tokens.employeeToken({ id: 'operator', propertyId: PROPERTY, role: 'agent', name: 'Operator', ops: true });
     alice = await tokens.employeeToken({ id: 'alice', propertyId: PROPERTY, role: 'agent', name: 'Alice' });
@@ -53,15 +47,6 @@ describe('a rebuild asked of an API process, carried out by the projector proces
       return h.projections.every((p: { lag: number }) => p.lag === 0) ? true : undefined;
     }, 30_000, 'the projector to catch up');
   }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all([api, projector].filter(Boolean).map((p) => p.kill('SIGKILL')));
-    await redis?.stop();
-    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
-    await raw.db().dropDatabase().catch(() => undefined);
-    await raw.close();
-    tmp.cleanup();
-  });
 
   it('switches the API process to the new version without a failed or short read, then drops the old one', async () => {
     const http = client(api.url);
@@ -104,7 +89,7 @@ describe('a rebuild asked of an API process, carried out by the projector proces
     } finally {
       await raw.close();
     }
-    const events = new SqliteEventStore(join(tmp.dir, 'events.db'));
+    const events = new SqliteEventStore(join(stores.dir, 'events.db'));
     const live = await MongoReadModelStore.connect(mongoUrl);
     try {
       const { live: liveDocs, rebuilt } = await compareStoresWithRebuild(events, live);

@@ -5,17 +5,16 @@
  * projector continues from the stored checkpoint, and what it builds equals a rebuild from the
  * log: nothing lost, nothing applied twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { GROUP_CHECKPOINT } from '../../src/application/processing/projector.js';
 import { client, eventually } from '../support/http.js';
-import { type RedisProcess, type ServerProcess, exited, startPrivateRedis, startServer } from '../support/processes.js';
+import { productionMode } from '../support/ferretdb.js';
+import { type ServerProcess, exited } from '../support/processes.js';
 import { compareStoresWithRebuild } from '../support/rebuild.js';
-import { tempDir } from '../support/temp-dir.js';
 
 /** The SPEC's shutdown bound; the process's own hard timer exits 1 when it is reached. */
 const SHUTDOWN_MS = 5000;
@@ -23,13 +22,10 @@ const SHUTDOWN_MS = 5000;
 const MARGIN_MS = 2000;
 
 describe('SIGTERM of a busy projector on FerretDB', () => {
-  const tmp = tempDir('lct-sigterm-');
-  const mongoBase = process.env.MONGODB_URL;
-  const mongoUrl = `${(mongoBase ?? 'mongodb://missing/').replace(/\/[^/]*$/, '')}/lct_sigterm_${randomUUID().slice(0, 8)}`;
-  let redis: RedisProcess;
+  const stores = productionMode('lct-sigterm');
+  const { mongoUrl } = stores;
   let api: ServerProcess;
   let projector: ServerProcess | null = null;
-  let env: Record<string, string>;
 
   const storedCheckpoint = async () => {
     const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000, useBigInt64: true });
@@ -42,20 +38,8 @@ describe('SIGTERM of a busy projector on FerretDB', () => {
   };
 
   beforeAll(async () => {
-    if (!mongoBase) throw new Error('MONGODB_URL is not set: the global setup starts FerretDB');
-    redis = await startPrivateRedis(tmp.dir);
-    env = { DATA_DIR: tmp.dir, MONGODB_URL: mongoUrl, REDIS_URL: redis.url };
-    api = await startServer({ ...env, ROLES: 'api' });
+    api = await stores.start('api');
   }, 60000);
-
-  afterAll(async () => {
-    await Promise.all([api, projector].filter(Boolean).map((p) => p!.kill('SIGKILL')));
-    await redis?.stop();
-    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
-    await raw.db().dropDatabase().catch(() => undefined);
-    await raw.close();
-    tmp.cleanup();
-  });
 
   it('exits 0 within 5 s, at a checkpoint that a restart continues from', async () => {
     // A backlog with no projector running: conversations with messages, several events each.
@@ -68,14 +52,14 @@ describe('SIGTERM of a busy projector on FerretDB', () => {
       }
     };
     for (let g = 0; g < 120; g += 12) await Promise.all(Array.from({ length: 12 }, (_, i) => guest(g + i)));
-    const events = new SqliteEventStore(join(tmp.dir, 'events.db'));
+    const events = new SqliteEventStore(join(stores.dir, 'events.db'));
     try {
       const head = (await events.headPosition())!;
       expect(head).toBeGreaterThan(400n);
 
       // Answering /health means its consumers have started (a lone lease holder starts its work
       // before the process listens): it is busy with the first batches of the backlog.
-      projector = await startServer({ ...env, ROLES: 'projector,worker' });
+      projector = await stores.start('projector,worker');
 
       const t0 = Date.now();
       const exit = exited(projector.child);
@@ -89,7 +73,7 @@ describe('SIGTERM of a busy projector on FerretDB', () => {
       // Not asserted: that the batch was still in flight (at this backlog the projector may be
       // done by the time the process answers /health; see the lead's note on issue #10).
 
-      projector = await startServer({ ...env, ROLES: 'projector,worker' });
+      projector = await stores.start('projector,worker');
       await eventually(
         async () => ((await storedCheckpoint()) === (await events.headPosition()) ? true : undefined),
         120000,
