@@ -67,11 +67,12 @@ const DEMO_TOKEN_TTL_SECONDS = 3600;
 async function printDemo(commands: CommandBus, tokens: TokenService, base: string, empty: boolean, config: Config) {
   if (empty) await seedDemo(commands);
   const max = config.auth.maxTokenLifetimeSeconds;
-  const ttl = duration(Math.min(DEMO_TOKEN_TTL_SECONDS, max));
+  const ttlSeconds = Math.min(DEMO_TOKEN_TTL_SECONDS, max);
+  const ttl = duration(ttlSeconds);
   const lines: string[] = ['', `Demo mode (embedded store, generated secret). Tokens valid ${ttl}:`];
   for (const e of DEMO_EMPLOYEES) {
     const var_ = e.id.toUpperCase();
-    lines.push(`  export ${var_}=${await tokens.employeeToken(e, ttl)}   # ${e.name}, ${e.role}${e.ops ? ', ops' : ''}`);
+    lines.push(`  export ${var_}=${await tokens.employeeToken(e, ttlSeconds)}   # ${e.name}, ${e.role}${e.ops ? ', ops' : ''}`);
   }
   const dataDir = config.dataDir;
   // The CLI reads DATA_DIR like the service (the demo's secret is there): name it unless it is the default.

@@ -25,7 +25,7 @@ export async function devToken(employeeId: string, options: { property: string; 
   if (seconds > max) throw new CliError(`--ttl ${options.ttl} is longer than the service accepts (AUTH_MAX_TOKEN_LIFETIME_SECONDS=${max})`);
   const token = await new TokenService(config.jwtSecret).employeeToken(
     { id: employeeId, propertyId: options.property, role: options.role, name: options.name ?? employeeId, ops: options.ops === true },
-    options.ttl,
+    seconds,
   );
   console.log(token);
 }

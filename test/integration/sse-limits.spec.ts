@@ -19,8 +19,8 @@ import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-app.js';
 
 const tokens = new TokenService(TEST_SECRET);
-const employee = (id: string, role: 'agent' | 'admin' = 'agent', ttl: string = '1h') =>
-  tokens.employeeToken({ id, propertyId: 'hotel-a', role, name: id }, ttl);
+const employee = (id: string, role: 'agent' | 'admin' = 'agent', lifetimeSeconds = 3600) =>
+  tokens.employeeToken({ id, propertyId: 'hotel-a', role, name: id }, lifetimeSeconds);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('SSE stream limits (real process)', () => {
@@ -70,7 +70,7 @@ describe('SSE stream limits (real process)', () => {
     }, 30000);
 
     it("ends a stream when its token expires, and refuses to open one on an expired token; a guest's 30-day token keeps its stream open", async () => {
-      const shortLived = await employee('erin', 'agent', '3s');
+      const shortLived = await employee('erin', 'agent', 3);
       const expiresAtMs = JSON.parse(Buffer.from(shortLived.split('.')[1]!, 'base64url').toString()).exp * 1000;
       const stream = await eventually(async () => {
         const s = await SseClient.open(`${server.url}/v1/stream`, bearer(shortLived));

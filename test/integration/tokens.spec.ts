@@ -4,10 +4,10 @@
  * string and never outliving their minting token, guest tokens under a key of their own.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, type JWK, SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { type AddressInfo } from 'node:net';
 import { type Server, createServer } from 'node:http';
-import { GUEST_AUDIENCE, SERVICE_ISSUER, STREAM_AUDIENCE } from '../../src/adapters/http/auth/token.service.js';
+import { GUEST_AUDIENCE, GUEST_TOKEN_TTL_SECONDS, SERVICE_ISSUER, STREAM_AUDIENCE } from '../../src/adapters/http/auth/token.service.js';
 import { client, eventually } from '../support/http.js';
 import { freePort } from '../support/processes.js';
 import { SseClient } from '../support/sse-client.js';
@@ -16,6 +16,10 @@ import { TEST_SECRET, type TestApp, startTestApp } from '../support/test-app.js'
 const secretKey = new TextEncoder().encode(TEST_SECRET);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const employeeClaims = { propertyId: 'hotel-a', role: 'agent', name: 'Tess' };
+const lifetimeOf = (token: string) => {
+  const { iat, exp } = decodeJwt(token);
+  return exp! - iat!;
+};
 
 /** An HS256 token signed with AUTH_JWT_SECRET (what an HS256 identity provider issues), shaped by `edit`. */
 function hs256(edit: (jwt: SignJWT) => SignJWT = (j) => j.setIssuedAt().setExpirationTime('1h'), claims: Record<string, unknown> = employeeClaims) {
@@ -58,6 +62,17 @@ describe('tokens: exp, lifetime, query-string and guest rules (HS256)', () => {
     // Just over the configured 2 h is refused; just under is fine.
     expect((await api.get('/v1/me/settings', await hs256((j) => j.setIssuedAt().setExpirationTime('7201s')))).status).toBe(401);
     expect((await api.get('/v1/me/settings', await hs256((j) => j.setIssuedAt().setExpirationTime('7100s')))).status).toBe(200);
+  });
+
+  it('mints its own tokens with exp − iat exactly their lifetime, so one at the maximum is accepted', async () => {
+    const atMax = await t.tokens.employeeToken({ id: 'max', propertyId: 'hotel-a', role: 'agent', name: 'Max' }, 7200);
+    expect(lifetimeOf(atMax)).toBe(7200);
+    expect((await api.get('/v1/me/settings', atMax)).status).toBe(200);
+    const started = await api.post('/v1/guest/conversations', undefined, { propertyId: 'hotel-a', guestName: 'Gina' });
+    expect(lifetimeOf(started.body.guestToken)).toBe(GUEST_TOKEN_TTL_SECONDS);
+    // Many at once, so some straddle a second boundary (iat and exp come from one reading of the clock).
+    const guests = await Promise.all(Array.from({ length: 2000 }, (_, i) => t.tokens.guestToken({ conversationId: `c-${i}`, propertyId: 'hotel-a', name: 'G' })));
+    expect(new Set(guests.map(lifetimeOf))).toEqual(new Set([GUEST_TOKEN_TTL_SECONDS]));
   });
 
   it('accepts only stream tokens in ?access_token=', async () => {

@@ -9,7 +9,7 @@
  * order (SQLite serializes writers, a new row's id is the largest plus one, events are never
  * deleted) — once a read has seen the log up to p, nothing can appear at or below p. A read
  * that starts before the stretch (a rebuild, a consumer far behind) goes to the store and
- * leaves the stretch alone. Bounded: beyond `capacity` events the oldest go.
+ * leaves the stretch alone. Bounded: it holds at most twice `capacity` events, the oldest go first.
  */
 import type { Position, StoredEvent } from '../../application/ports/event-store.js';
 
@@ -53,13 +53,13 @@ export class RecentEvents {
     this.extend(events);
   }
 
+  /** Beyond twice the capacity, back to the newest `capacity` (amortized: no copy per read). */
   private extend(events: StoredEvent[]): void {
     if (events.length === 0) return;
     for (const e of events) this.events.push(e);
+    if (this.events.length <= 2 * this.capacity) return;
     const excess = this.events.length - this.capacity;
-    if (excess > 0) {
-      this.after = this.events[excess - 1]!.position;
-      this.events = this.events.slice(excess);
-    }
+    this.after = this.events[excess - 1]!.position;
+    this.events = this.events.slice(excess);
   }
 }

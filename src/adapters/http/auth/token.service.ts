@@ -160,31 +160,31 @@ export class TokenService {
 
   /**
    * For the demo, the CLI and tests: an HS256 employee token as the identity provider would sign
-   * it (12 h, or the maximum if shorter); `ops: true` adds the service operator claim.
+   * it, valid `lifetimeSeconds` (12 h, or the maximum if shorter); `ops: true` adds the service
+   * operator claim.
    */
-  employeeToken(
-    e: Omit<EmployeePrincipal, 'kind' | 'ops'> & { ops?: boolean },
-    expiresIn: string | number = `${Math.min(12 * 3600, this.options.maxLifetimeSeconds)}s`,
-  ): Promise<string> {
+  employeeToken(e: Omit<EmployeePrincipal, 'kind' | 'ops'> & { ops?: boolean }, lifetimeSeconds = Math.min(12 * 3600, this.options.maxLifetimeSeconds)): Promise<string> {
     if (this.jwks) throw new Error('employee tokens come from the identity provider when AUTH_JWKS_URL is set');
+    const { iat, exp } = validity(lifetimeSeconds);
     const jwt = new SignJWT({ propertyId: e.propertyId, role: e.role, name: e.name, ...(e.ops ? { ops: true } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(e.id)
-      .setIssuedAt()
-      .setExpirationTime(expiresIn);
+      .setIssuedAt(iat)
+      .setExpirationTime(exp);
     if (this.options.issuer) jwt.setIssuer(this.options.issuer);
     if (this.options.audience) jwt.setAudience(this.options.audience);
     return jwt.sign(this.employeeSecret);
   }
 
   guestToken(g: Omit<GuestPrincipal, 'kind'>): Promise<string> {
+    const { iat, exp } = validity(GUEST_TOKEN_TTL_SECONDS);
     return new SignJWT({ typ: 'guest', propertyId: g.propertyId, name: g.name })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(SERVICE_ISSUER)
       .setAudience(GUEST_AUDIENCE)
       .setSubject(g.conversationId)
-      .setIssuedAt()
-      .setExpirationTime(`${GUEST_TOKEN_TTL_SECONDS}s`)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
       .sign(this.guestKey);
   }
 
@@ -208,6 +208,17 @@ export class TokenService {
       .sign(this.streamKey);
     return { token, expiresInSeconds: Math.max(0, exp - nowSeconds) };
   }
+}
+
+/**
+ * `iat` and `exp` from ONE reading of the clock: jose's setIssuedAt() and a relative
+ * setExpirationTime('…s') each read it, so a second boundary between the two made a token one
+ * second longer than its lifetime — refused by checkLifetime when that lifetime is the maximum
+ * (guest tokens always; seen in the bench, 1 of ~10^5).
+ */
+function validity(lifetimeSeconds: number): { iat: number; exp: number } {
+  const iat = Math.floor(Date.now() / 1000);
+  return { iat, exp: iat + lifetimeSeconds };
 }
 
 /** A JWKS fetch that failed (timeout, network, not 200, not a key set), as opposed to a bad token. */
