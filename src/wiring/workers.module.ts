@@ -4,7 +4,7 @@
  * consumer runs under its own lease: however many processes have the role, one runs it at a
  * time, and another takes over within the lease ttl when it dies. A lone process gets every lease at once and starts as without one.
  */
-import { type DynamicModule, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AiResponder } from '../application/processing/ai-responder.js';
 import { EscalationWatcher, EscalationWatcherConsumer } from '../application/processing/escalation-watcher.js';
 import { LeasedRunner } from '../application/processing/leased-runner.js';
@@ -20,6 +20,7 @@ import type { Config } from '../config.js';
 @Injectable()
 class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly runners: LeasedRunner[] = [];
+  private readonly logger = new Logger('Workers');
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -48,10 +49,27 @@ class Workers implements OnApplicationBootstrap, OnApplicationShutdown {
     }
   }
 
+  /**
+   * All consumers stop at once, each at a checkpoint, within STOP_BUDGET_MS: a store that no
+   * longer answers (FerretDB stalled under load) must not hold the exit past SIGTERM's 5 s. A
+   * consumer still stopping then is left as it is: it writes nothing more once stopped (its
+   * batch's checkpoint is never written after the stop, documents are guarded by position),
+   * so the stored checkpoints stay where a successor resumes; closing the stores ends its calls.
+   */
   async onApplicationShutdown() {
-    for (const runner of this.runners.splice(0).reverse()) await runner.stop();
+    const stopping = Promise.all(this.runners.splice(0).map((runner) => runner.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_BUDGET_MS)));
+    if ((await Promise.race([stopping, late])) === 'late') {
+      this.logger.warn(`log consumers still stopping after ${STOP_BUDGET_MS} ms (a store not answering): closing the stores under them`);
+      stopping.catch(() => undefined);
+    }
+    clearTimeout(timer);
   }
 }
+
+/** Of SIGTERM's 5 s (shutdown.ts): the rest is for closing the stores. */
+const STOP_BUDGET_MS = 3000;
 
 export class WorkersModule {
   static forRoot(): DynamicModule {
