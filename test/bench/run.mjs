@@ -270,9 +270,9 @@ async function prepareMix(call, pids, prefix, expectedCmdRate = 0) {
   if (prep.failures.length) results.problems.push({ where: `${prefix}setup`, what: 'failed ticket preparations', count: prep.failures.length });
   let tickets = prep.ids;
 
-  // Enough tickets for the whole timed phase: assume the cycle commands run ~1.3x the setup
+  // Enough tickets for the whole timed phase: assume the cycle commands run ~2x the setup
   // command rate (or the expected rate, if higher) at most, with a safety margin; bounded.
-  const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * Math.max(setupCmdRate * 1.3, expectedCmdRate)) / 3) * 1.15));
+  const needed = Math.min(CFG.maxTickets, Math.ceil(((CFG.mainSec * Math.max(setupCmdRate * 2, expectedCmdRate)) / 3) * 1.15));
   if (needed > tickets.length) {
     log(`${prefix}setup: preparing ${needed - tickets.length} more tickets`);
     t = performance.now();
