@@ -474,6 +474,7 @@ async function serviceBench() {
       ...lagOf(modSamples, sse),
       commandLatencyMs: latencyTable(modSamples),
       cpu: usageDelta(l0, l1),
+      windowMonotonicMs: [round(toMonotonicMs(modStart), 3), round(toMonotonicMs(modStart + modSeconds * 1000), 3)],
     };
     recordErrors(modSamples, 'lag moderate');
 
