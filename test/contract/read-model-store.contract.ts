@@ -486,6 +486,34 @@ export function readModelStoreContract(name: string, open: () => Promise<ReadMod
         expect(await store.checkpoint(p)).toBe(2n);
       });
 
+      it('moves its checkpoints all together or not at all, wherever a stop cuts it', async () => {
+        // A signal that turns aborted at its (k+1)-th check: every point where the adapter looks.
+        const abortingAt = (k: number) => {
+          let checks = 0;
+          const stop = new AbortController();
+          return new Proxy(stop.signal, {
+            get(target, key) {
+              if (key === 'throwIfAborted' || key === 'aborted') {
+                if (checks++ >= k) stop.abort();
+              }
+              const value = Reflect.get(target, key, target) as unknown;
+              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+            },
+          });
+        };
+        const c = unique('cut');
+        // Enough documents for several bulk writes, so a stop can fall between them.
+        const batch = Array.from({ length: 120 }, (_, i) => write(c, { _id: `d${i}`, _pos: 2n, v: i }));
+        for (let k = 0; k <= 8; k++) {
+          const p = unique('proj');
+          const members = [`${p}:published`, `${p}:a@1`, `${p}:b@1`];
+          await store.commit(p, [], 1n, members.map((m) => [m, 1n] as const));
+          await store.commit(p, batch, 2n, members.map((m) => [m, 2n] as const), abortingAt(k)).catch(() => undefined);
+          const positions = [await store.checkpoint(p), ...(await Promise.all(members.map((m) => store.checkpoint(m))))];
+          expect({ k, moved: positions.every((x) => x === 2n) || positions.every((x) => x === 1n) }).toEqual({ k, moved: true });
+        }
+      });
+
       it('keeps the newest version when a batch writes the same document twice, in any order', async () => {
         const c = unique('twice');
         const p = unique('proj');

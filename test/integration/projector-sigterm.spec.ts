@@ -73,13 +73,22 @@ describe('SIGTERM of a busy projector on FerretDB', () => {
       // Not asserted: that the batch was still in flight (at this backlog the projector may be
       // done by the time the process answers /health; see the lead's note on issue #10).
 
-      projector = await stores.start('projector,worker');
+      const restarted = await stores.start('projector,worker', {}, { captureStdout: true });
+      projector = restarted;
+      let seen: { checkpoint: bigint | null; head: bigint | null } = { checkpoint: null, head: null };
       await eventually(
-        async () => ((await storedCheckpoint()) === (await events.headPosition()) ? true : undefined),
+        async () => {
+          seen = { checkpoint: await storedCheckpoint(), head: await events.headPosition() };
+          return seen.checkpoint === seen.head ? true : undefined;
+        },
         // Generous: FerretDB applies ~100 document writes/s, and other suites share it in CI.
         240000,
         'the restarted projector to reach the head',
-      );
+      ).catch((error: Error) => {
+        // What the restarted projector said is the only clue to why it did not get there.
+        const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+        throw new Error(`${error.message}: checkpoint ${seen.checkpoint}, head ${seen.head}\n--- stdout\n${tail(restarted.stdout())}\n--- stderr\n${tail(restarted.stderr())}`);
+      });
 
       const live = await MongoReadModelStore.connect(mongoUrl);
       try {

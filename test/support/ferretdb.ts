@@ -73,8 +73,8 @@ export function productionMode(prefix: string) {
       return redis;
     },
     /** dist/main.js with these ROLES on the suite's stores. */
-    async start(roles: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-      const server = await startServer({ ...(await connect()), ROLES: roles, ...env });
+    async start(roles: string, env: Record<string, string> = {}, options: { captureStdout?: boolean } = {}): Promise<ServerProcess> {
+      const server = await startServer({ ...(await connect()), ROLES: roles, ...env }, options);
       started.push(server);
       return server;
     },
