@@ -63,25 +63,31 @@ export function leaseStoreContract(name: string, open: () => Promise<LeaseStore>
       }
     });
 
+    // Expiries of a second or more, and waits measured from the stored expiry: on a loaded
+    // machine one call to FerretDB can take a few hundred milliseconds (300 ms leases flaked in CI).
+    const untilPast = (expiresAt: number) => sleep(Math.max(0, expiresAt - Date.now()) + 50);
+
     it('lets the owner renew: the expiry moves on and others stay out past the first expiry', async () => {
       const [a, b] = await stores(2);
       const lease = unique('renew');
-      expect(await a!.tryAcquire(lease, 'A', 300)).toBe(true);
+      expect(await a!.tryAcquire(lease, 'A', 1500)).toBe(true);
       const first = (await a!.holder(lease))!.expiresAt;
-      await sleep(150);
-      expect(await a!.tryAcquire(lease, 'A', 300)).toBe(true);
-      expect((await b!.holder(lease))!.expiresAt).toBeGreaterThan(first);
-      await sleep(200); // past the first expiry, within the renewed one
-      expect(await b!.tryAcquire(lease, 'B', 300)).toBe(false);
+      await sleep(1000);
+      expect(await a!.tryAcquire(lease, 'A', 1500)).toBe(true);
+      const renewed = (await b!.holder(lease))!.expiresAt;
+      expect(renewed).toBeGreaterThanOrEqual(first + 1000);
+      await untilPast(first); // past the first expiry, ~1 s before the renewed one
+      expect(await b!.tryAcquire(lease, 'B', 1500)).toBe(false);
       expect((await b!.holder(lease))?.owner).toBe('A');
     });
 
     it('keeps others out while unexpired, lets one take over after expiry, and then refuses the old owner', async () => {
       const [a, b] = await stores(2);
       const lease = unique('takeover');
-      expect(await a!.tryAcquire(lease, 'A', 150)).toBe(true);
-      expect(await b!.tryAcquire(lease, 'B', 150)).toBe(false);
-      await sleep(200);
+      expect(await a!.tryAcquire(lease, 'A', 1500)).toBe(true);
+      const expiresAt = (await a!.holder(lease))!.expiresAt;
+      expect(await b!.tryAcquire(lease, 'B', 1500)).toBe(false);
+      await untilPast(expiresAt);
       expect(await b!.tryAcquire(lease, 'B', 5000)).toBe(true);
       expect((await a!.holder(lease))?.owner).toBe('B');
       expect(await a!.tryAcquire(lease, 'A', 5000)).toBe(false); // the old owner's renewal fails
