@@ -85,8 +85,10 @@ describe('push notifier across a SIGKILL', () => {
     server = await startServer(env);
     api = client(server.url);
     await eventually(async () => (await api.get('/health')).body.projections.every((p: { lag: number }) => p.lag === 0), 60_000, 'catch-up');
+    // The kill cut the notifier mid-burst: pushes were still owed. (Whether tickets were still
+    // being opened depends on the machine: on a loaded one all 200 may be in before 150 pushes.)
+    expect(deliveredBeforeKill).toBeLessThan(ALERTS * SUBSCRIPTIONS);
     const landed = (await api.get('/v1/me/alerts?limit=200', pat)).body.items.length as number;
-    expect(landed).toBeLessThan(ALERTS);
     acknowledged = landed;
     killed = false;
     await burst();
